@@ -1,0 +1,86 @@
+"""feedback_service: customer feedback at every touchpoint, with the loop closed."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import abort
+
+from . import config as config_module
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides the environment, which overrides defaults."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance_path = Path(app.instance_path)
+    settings = config_module.defaults(instance_path)
+    settings.update(config_module.from_environ(os.environ))
+    settings.update(config or {})
+    config_module.finalise(settings, instance_path)
+    app.config.update(settings)
+    app.json.sort_keys = False  # keep fields in schema order: id first, timestamps last
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        instance_path.mkdir(parents=True, exist_ok=True)
+
+    _configure_logging(app)
+    _init_extensions(app)
+    _install_request_hooks(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import tenancy  # noqa: F401  (installs the tenant filter on every session)
+    from .api import register_api
+    from .database import init_database, render_migration_type
+    from .errors import register_error_handlers
+    from .extensions import db, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
+                     compare_type=True, render_item=_render_item(render_migration_type))
+    register_api(app)
+    register_error_handlers(app)
+
+
+def _render_item(render_type):
+    def render_item(kind, obj, autogen_context):
+        return render_type(obj, None, autogen_context) if kind == "type" else False
+
+    return render_item
+
+
+def _install_request_hooks(app: Flask) -> None:
+    from .tenancy import set_tenant
+
+    @app.before_request
+    def _require_json_bodies():
+        # Without this, a form-encoded body would surface as "missing field"
+        # errors; saying what is wrong with the request is kinder.
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if not (request.path.startswith("/api/") or request.path.startswith("/w/")):
+            return
+        has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        if has_body and not request.is_json:
+            abort(415)
+
+    @app.teardown_request
+    def _forget_tenant(exc):
+        set_tenant(None)
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

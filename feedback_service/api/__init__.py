@@ -1,0 +1,27 @@
+"""HTTP API: the management API under /api/v1 (API key) and, later, the public widget routes."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    from ..extensions import api
+    from . import api_keys, docs, health, journeys, responses, teams, touchpoints, users
+
+    api.init_app(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api.spec.components.security_scheme(
+        "ApiKey", {"type": "http", "scheme": "bearer", "description": "A secret key `sk_…`."}
+    )
+    api.spec.options["security"] = [{"ApiKey": []}]
+    for module in (teams, users, journeys, touchpoints, responses, api_keys):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(docs.bp)
+
+
+_DESCRIPTION = (
+    "Collect feedback at every touchpoint of the customer journey and close the loop on it. "
+    "Management routes take `Authorization: Bearer sk_…`. Errors are "
+    '`{"code", "status", "message", "errors"}`; lists are `{"data", "next_cursor"}`.'
+)

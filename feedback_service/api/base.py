@@ -1,0 +1,64 @@
+"""The flask-smorest ``Api`` with the contract's error shape for every error.
+
+Every 4xx and 5xx, raised anywhere in the app (unknown routes and wrong methods
+included), answers ``{"code", "status", "message", "errors"?}``. webargs nests
+field errors under the request location (``{"json": {"score": [...]}}``); the
+contract names fields directly, so locations are folded away here.
+"""
+
+from __future__ import annotations
+
+import flask_smorest
+from werkzeug.exceptions import HTTPException
+
+_DEFAULT_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "Nothing is here. Check the URL and the id.",
+    405: "This route does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the body as JSON with 'Content-Type: application/json'.",
+    422: "Some fields are not valid; see 'errors'.",
+    429: "Too many requests; wait and retry.",
+    500: "Something went wrong on our side. It has been logged; please retry.",
+}
+
+
+def _flatten_locations(messages: dict) -> dict:
+    """``{"json": {"a": [...]}, "query": {"b": [...]}}`` -> ``{"a": [...], "b": [...]}``."""
+    flat: dict = {}
+    for location, errors in messages.items():
+        if location in {"json", "query", "form", "headers", "view_args", "files"}:
+            if isinstance(errors, dict):
+                flat.update(errors)
+            else:
+                flat["body" if location == "json" else location] = errors
+        else:
+            flat[location] = errors
+    return flat
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException):
+        payload = {"code": error.code, "status": error.name}
+        headers: dict = {}
+        data = getattr(error, "data", None) or {}
+        message = data.get("message")
+        errors = data.get("errors")
+        if errors is None and "messages" in data:
+            errors = _flatten_locations(data["messages"])
+            if errors.get("body") == ["Invalid JSON body."]:
+                message = "The request body is not valid JSON."
+        if message is None:
+            default = _DEFAULT_MESSAGES.get(error.code or 500)
+            # Werkzeug's own descriptions are fine for codes we have no text for;
+            # for 500 we never echo internals.
+            message = default or error.description or error.name
+        payload["message"] = message
+        if errors:
+            payload["errors"] = errors
+        headers.update(data.get("headers") or {})
+        response_headers = error.get_headers() if error.code == 405 else []
+        for name, value in response_headers:
+            if name.lower() == "allow":
+                headers["Allow"] = value
+        return payload, error.code, headers

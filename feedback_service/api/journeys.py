@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from sqlalchemy import select
+
+from ..auth import require_role
+from ..database import commit
+from ..models import Journey
+from ..pagination import paginate
+from ..schemas.common import ListArgs, page_body, page_of
+from ..schemas.journeys import JourneyDetailSchema, JourneyInSchema, JourneyPatchSchema, JourneySchema
+from ..services import journeys
+from ..services.lookup import get_or_404
+from .management import management_blueprint
+
+blp = management_blueprint("journeys", __name__, description="Customer journeys, each an ordered list of touchpoints.")
+
+
+@blp.route("/journeys")
+class Journeys(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, page_of(JourneySchema))
+    def get(self, args):
+        return page_body(paginate(select(Journey), [(Journey.id, int)], descending=False, **args))
+
+    @require_role("admin")
+    @blp.arguments(JourneyInSchema)
+    @blp.response(201, JourneyDetailSchema)
+    def post(self, data):
+        journey = journeys.create_journey(**data)
+        commit()
+        return journey
+
+
+@blp.route("/journeys/<int:journey_id>")
+class JourneyById(MethodView):
+    @blp.response(200, JourneyDetailSchema)
+    def get(self, journey_id):
+        """A journey with its touchpoints in order."""
+        return get_or_404(Journey, journey_id, what="journey")
+
+    @require_role("admin")
+    @blp.arguments(JourneyPatchSchema)
+    @blp.response(200, JourneyDetailSchema)
+    def patch(self, changes, journey_id):
+        journey = journeys.update_journey(journey_id, changes)
+        commit()
+        return journey
+
+    @require_role("admin")
+    @blp.response(204)
+    def delete(self, journey_id):
+        journeys.delete_journey(journey_id)
+        commit()

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import fields
+from sqlalchemy import select
+
+from ..auth import require_role
+from ..database import commit
+from ..models import Touchpoint
+from ..pagination import paginate
+from ..schemas.common import ListArgs, page_body, page_of
+from ..schemas.journeys import TouchpointInSchema, TouchpointPatchSchema, TouchpointSchema
+from ..services import touchpoints
+from ..services.lookup import get_or_404
+from .management import management_blueprint
+
+blp = management_blueprint("touchpoints", __name__,
+                           description="Touchpoints: where a customer meets the company, and the survey asked there.")
+
+
+class TouchpointListArgs(ListArgs):
+    journey_id = fields.Integer()
+
+
+@blp.route("/touchpoints")
+class Touchpoints(MethodView):
+    @blp.arguments(TouchpointListArgs, location="query")
+    @blp.response(200, page_of(TouchpointSchema))
+    def get(self, args):
+        query = select(Touchpoint).where(Touchpoint.archived_at.is_(None))
+        if (journey_id := args.pop("journey_id", None)) is not None:
+            query = query.where(Touchpoint.journey_id == journey_id)
+        return page_body(paginate(query, [(Touchpoint.id, int)], descending=False, **args))
+
+    @require_role("admin")
+    @blp.arguments(TouchpointInSchema)
+    @blp.response(201, TouchpointSchema)
+    def post(self, data):
+        touchpoint = touchpoints.create_touchpoint(**data)
+        commit()
+        return touchpoint
+
+
+@blp.route("/touchpoints/<int:touchpoint_id>")
+class TouchpointById(MethodView):
+    @blp.response(200, TouchpointSchema)
+    def get(self, touchpoint_id):
+        return get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
+
+    @require_role("admin")
+    @blp.arguments(TouchpointPatchSchema)
+    @blp.response(200, TouchpointSchema)
+    def patch(self, changes, touchpoint_id):
+        """Edit a touchpoint. A changed survey becomes a new version; earlier
+        responses keep the version they answered."""
+        touchpoint = touchpoints.update_touchpoint(touchpoint_id, changes)
+        commit()
+        return touchpoint
+
+    @require_role("admin")
+    @blp.response(204)
+    def delete(self, touchpoint_id):
+        """Archive: the touchpoint leaves the journey and its key stops working;
+        its responses are kept."""
+        touchpoints.archive_touchpoint(touchpoint_id)
+        commit()

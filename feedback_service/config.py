@@ -1,0 +1,112 @@
+"""Configuration: defaults here, overrides from the environment at app creation.
+
+Nothing in this module reads the environment at import time; ``load_config`` is
+called by ``create_app`` with ``os.environ`` (or a test's dict).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SLA_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot make a working service; the message says what to set."""
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    return {
+        "ENV_NAME": "development",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'feedback.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": None,
+        # Every Redis client the app makes uses these, so a hung Redis costs a
+        # request at most this long instead of hanging it.
+        "REDIS_SOCKET_TIMEOUT": 0.5,
+        "REDIS_CONNECT_TIMEOUT": 0.5,
+        "SECRET_KEY": None,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "WIDGET_MAX_BODY_BYTES": 16 * 1024,
+        "SWEEP_INTERVAL": 30,
+        "SENTIMENT_GRACE_SECONDS": 60,
+        "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
+        "SENTIMENT_NEGATIVE_THRESHOLD": -0.05,
+        "WEBHOOK_ALLOW_PRIVATE_URLS": False,
+        "WEBHOOK_RETRY_SCHEDULE": DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "RQ_QUEUES": ["default"],
+        # flask-smorest / OpenAPI
+        "API_TITLE": "feedback_service",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served from the swagger-ui-bundle package, so the docs work offline.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+    }
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style and bare postgres URLs should use psycopg 3, the driver we ship.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Translate the documented environment variables into config keys."""
+    config: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("REDIS_URL"):
+        config["REDIS_URL"] = environ["REDIS_URL"]
+    if environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("FEEDBACK_ENV"):
+        config["ENV_NAME"] = environ["FEEDBACK_ENV"]
+    if environ.get("PUBLIC_BASE_URL"):
+        config["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"].rstrip("/")
+    if "WEBHOOK_ALLOW_PRIVATE_URLS" in environ:
+        config["WEBHOOK_ALLOW_PRIVATE_URLS"] = _as_bool(environ["WEBHOOK_ALLOW_PRIVATE_URLS"])
+    if environ.get("WEBHOOK_RETRY_SCHEDULE"):
+        config["WEBHOOK_RETRY_SCHEDULE"] = environ["WEBHOOK_RETRY_SCHEDULE"]
+    if environ.get("SWEEP_INTERVAL"):
+        try:
+            config["SWEEP_INTERVAL"] = int(environ["SWEEP_INTERVAL"])
+        except ValueError as exc:
+            raise ConfigError("SWEEP_INTERVAL must be a whole number of seconds") from exc
+    return config
+
+
+def finalise(config: dict[str, Any], instance_path: Path) -> None:
+    """Fill in what depends on other settings, and refuse unsafe production setups."""
+    config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not config.get("SECRET_KEY"):
+        if config["ENV_NAME"] == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. Production refuses to start without one: "
+                "set SECRET_KEY to a long random string (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
+        config["SECRET_KEY"] = _development_secret_key(instance_path)
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A key generated once into instance/, so sessions survive restarts in development."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,70 @@
+"""Engine setup that differs per database, and the commit point of a unit of work."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+
+def engine_options(uri: str) -> dict:
+    if uri.startswith("sqlite"):
+        # Several gunicorn workers share the file: wait for the write lock
+        # instead of failing with "database is locked".
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
+
+
+def init_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = engine_options(uri)
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while a writer commits; busy_timeout makes writers queue.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def commit() -> None:
+    """Commit the session, then hand over the jobs the transaction asked for.
+
+    Jobs are dispatched only after the commit, so a worker never looks for a row
+    that is not there yet, and a rolled-back transaction enqueues nothing.
+    """
+    from . import jobs
+
+    db.session.commit()
+    jobs.dispatch_pending()
+
+
+def render_migration_type(type_, obj, autogen_context):
+    """Render our column types as plain SQLAlchemy in migrations.
+
+    Migrations must not import application code that will change; what the
+    database stores is a timezone-aware timestamp and JSON(B).
+    """
+    from sqlalchemy import JSON
+
+    from .models.base import UTCDateTime
+
+    if isinstance(type_, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if isinstance(type_, JSON) and getattr(type_, "_variant_mapping", None):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return "sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')"
+    return False

@@ -1,0 +1,29 @@
+"""The domain's tables. Import from here: ``from feedback_service.models import Touchpoint``."""
+
+from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
+from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
+from .organization import ROLES, ApiKey, Organization
+from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Response
+from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
+
+__all__ = [
+    "ASSIGNMENT_STRATEGIES",
+    "CHANNELS",
+    "ROLES",
+    "SENTIMENT_LABELS",
+    "SENTIMENT_STATUSES",
+    "ApiKey",
+    "Customer",
+    "Journey",
+    "Organization",
+    "Response",
+    "SurveyVersion",
+    "Team",
+    "TenantMixin",
+    "TimestampMixin",
+    "Touchpoint",
+    "UTCDateTime",
+    "User",
+    "team_member",
+    "utcnow",
+]

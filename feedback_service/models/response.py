@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime
+from .journey import SurveyVersion, Touchpoint
+
+SENTIMENT_STATUSES = ("pending", "scored", "skipped")
+SENTIMENT_LABELS = ("positive", "neutral", "negative")
+
+
+class Customer(TenantMixin, db.Model):
+    """One person across every touchpoint and channel: one source of truth."""
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "external_id"),
+        UniqueConstraint("organization_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Response(TenantMixin, TimestampMixin, db.Model):
+    """A customer's answer at one touchpoint; stored before anything else happens to it."""
+
+    __table_args__ = (
+        UniqueConstraint("touchpoint_id", "idempotency_key"),
+        Index("ix_response_touchpoint_created", "touchpoint_id", "created_at"),
+        Index("ix_response_org_updated", "organization_id", "updated_at", "id"),
+        Index("ix_response_customer_created", "customer_id", "created_at"),
+        Index("ix_response_sentiment_pending", "sentiment_status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"), nullable=False)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"))
+    # Copied from the survey version: immutable, and every report groups by it.
+    metric: Mapped[str] = mapped_column(String(8), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    # How it reached us: widget, hosted page, email link, QR code, API.
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="widget")
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # A digest of the first request, to tell a replay from a different body under the same key.
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+
+    sentiment_status: Mapped[str] = mapped_column(String(8), nullable=False, default="skipped")
+    sentiment_reason: Mapped[str | None] = mapped_column(String(32))
+    sentiment_compound: Mapped[float | None] = mapped_column(Float)
+    sentiment_positive: Mapped[float | None] = mapped_column(Float)
+    sentiment_neutral: Mapped[float | None] = mapped_column(Float)
+    sentiment_negative: Mapped[float | None] = mapped_column(Float)
+    sentiment_label: Mapped[str | None] = mapped_column(String(8))
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    touchpoint: Mapped[Touchpoint] = relationship()
+    survey_version: Mapped[SurveyVersion] = relationship()
+    customer: Mapped[Customer | None] = relationship()

@@ -1,0 +1,89 @@
+"""Opaque keyset cursors: stable while rows are inserted, cheap at any depth.
+
+A cursor encodes the sort key of the last row a client saw. The next page is
+"rows after that key", so rows inserted meanwhile never shift a page or repeat.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_smorest import abort
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from .extensions import db
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def encode_cursor(values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError
+        decoded = []
+        for value, kind in zip(values, kinds, strict=True):
+            if kind is datetime:
+                value = datetime.fromisoformat(value)
+                if value.tzinfo is None:
+                    raise ValueError
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError
+            decoded.append(value)
+        return decoded
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
+
+
+def paginate(
+    query: Select,
+    order: list[tuple[InstrumentedAttribute, type]],
+    *,
+    descending: bool,
+    limit: int | None,
+    cursor: str | None,
+) -> Page:
+    """Run ``query`` ordered by ``order`` (its last column unique) one page at a time."""
+    limit = limit or DEFAULT_LIMIT
+    columns = [column for column, _ in order]
+    if cursor:
+        after = decode_cursor(cursor, [kind for _, kind in order])
+        query = query.where(_after(columns, after, descending))
+    ordering = [c.desc() if descending else c.asc() for c in columns]
+    rows = list(db.session.scalars(query.order_by(*ordering).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, c.key) for c in columns])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _after(columns, values, descending: bool):
+    """Row-value comparison ``(a, b) > (x, y)`` spelt out, as SQLite needs it."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal_prefix = [columns[j] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal_prefix, step))
+    return or_(*clauses)

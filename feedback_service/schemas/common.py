@@ -1,0 +1,84 @@
+"""Pieces every schema uses: list envelopes, pagination arguments, origins."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..pagination import MAX_LIMIT
+
+
+class Schema(ma.Schema):
+    """Unknown fields are refused by name, so a typo is never silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class ListArgs(Schema):
+    limit = fields.Integer(load_default=None, validate=validate.Range(1, MAX_LIMIT),
+                           metadata={"description": f"Page size, at most {MAX_LIMIT} (default 50)."})
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500),
+                           metadata={"description": "`next_cursor` of the previous page."})
+
+
+_page_schemas: dict[str, type[Schema]] = {}
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[Schema]:
+    """``{"data": [item…], "next_cursor": str | null}`` for an item schema."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(name, (Schema,), {
+            "data": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        })
+    return _page_schemas[name]
+
+
+def page_body(page) -> dict:
+    return {"data": page.items, "next_cursor": page.next_cursor}
+
+
+class Origin(fields.String):
+    """A bare web origin: scheme, host and optional port, as a browser sends in ``Origin``."""
+
+    default_error_messages = {
+        "invalid_origin": "Not a bare origin like 'https://shop.example.com' or "
+                          "'http://localhost:8080' (scheme, host and optional port only).",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # raises ValueError on a bad port
+        except ValueError:
+            raise self.make_error("invalid_origin") from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.password is not None
+            or parts.path not in ("",)
+            or parts.query
+            or parts.fragment
+            or "*" in value
+            or len(value) > 255
+        ):
+            raise self.make_error("invalid_origin")
+        host = parts.hostname.lower()
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        origin = f"{parts.scheme}://{host}"
+        # Browsers omit default ports from Origin, so we store them the same way.
+        if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+            origin += f":{port}"
+        return origin
+
+
+def name_field(**kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(1, 200), **kwargs)

@@ -1,0 +1,1 @@
+"""Jobs the worker runs. Each takes ids, reloads, and can run twice safely."""
