@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from . import tenancy  # noqa: F401  (installs the tenant filter on every session)
     from .api import register_api
+    from .web import register_web
     from .database import init_database, render_migration_type
     from .errors import register_error_handlers
     from .extensions import db, migrate
@@ -50,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
                      compare_type=True, render_item=_render_item(render_migration_type))
     register_api(app)
+    register_web(app)
     register_error_handlers(app)
 
 

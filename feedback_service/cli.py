@@ -18,6 +18,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_org)
     app.cli.add_command(demo)
     app.cli.add_command(worker)
+    app.cli.add_command(email_links)
 
 
 def _require_schema() -> None:
@@ -64,12 +65,20 @@ def create_org(name: str, admin_email: str, admin_password: str | None, as_json:
 
 @click.command("demo")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--if-empty", is_flag=True,
+              help="Only create the demo in a database with no organisation yet (make run uses this).")
 @with_appcontext
-def demo(as_json: bool) -> None:
+def demo(as_json: bool, if_empty: bool) -> None:
     """Create the demo shoe shop (once) and print its login and API key."""
-    from .services.demo import ensure_demo
+    from sqlalchemy import func, select
+
+    from .models import Organization
+    from .services.demo import ensure_demo, find_demo
 
     _require_schema()
+    if if_empty and find_demo() is None and db.session.scalar(select(func.count()).select_from(Organization)):
+        click.echo("The database already has organisations; no demo was added (run 'demo' without --if-empty).")
+        return
     result = ensure_demo()
     commit()
     _print_credentials(result, as_json)
@@ -88,3 +97,28 @@ def worker(burst: bool) -> None:
             "request; set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to use a worker."
         )
     sys.exit(run_worker(burst=burst))
+
+
+@click.command("email-links")
+@click.argument("touchpoint_id", type=int)
+@click.option("--customer-id", default=None, help="Your id for the customer the email goes to.")
+@click.option("--customer-email", default=None, help="The customer's email address.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@with_appcontext
+def email_links(touchpoint_id: int, customer_id: str | None, customer_email: str | None, as_json: bool) -> None:
+    """Print one-click survey links (one per score) to put in an email."""
+    from .extensions import db
+    from .models import Touchpoint
+    from .services.links import email_links as make_links
+
+    _require_schema()
+    touchpoint = db.session.get(Touchpoint, touchpoint_id)
+    if touchpoint is None or touchpoint.archived_at is not None:
+        raise click.ClickException(f"No touchpoint with id {touchpoint_id}. List them with GET /api/v1/touchpoints.")
+    result = make_links(touchpoint, customer_id=customer_id, customer_email=customer_email)
+    if as_json:
+        click.echo(json.dumps({**result, "expires_at": result["expires_at"].isoformat()}))
+        return
+    click.echo(f"One-click links for {touchpoint.name!r} (valid until {result['expires_at']:%Y-%m-%d}):")
+    for score, url in result["links"].items():
+        click.echo(f"  {score:>2}  {url}")

@@ -40,6 +40,18 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WEBHOOK_RETRY_SCHEDULE": DEFAULT_WEBHOOK_RETRY_SCHEDULE,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
+        # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
+        # configured the counters are shared by every worker; when Redis is down
+        # the limiter falls back to memory and never fails a request.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "feedback-limits",
+        "WIDGET_SUBMIT_LIMIT": "30/minute;300/hour",
+        "WIDGET_READ_LIMIT": "120/minute",
+        # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
+        "TRUSTED_PROXY_COUNT": 0,
         # flask-smorest / OpenAPI
         "API_TITLE": "feedback_service",
         "API_VERSION": "v1",
@@ -81,6 +93,8 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         config["WEBHOOK_ALLOW_PRIVATE_URLS"] = _as_bool(environ["WEBHOOK_ALLOW_PRIVATE_URLS"])
     if environ.get("WEBHOOK_RETRY_SCHEDULE"):
         config["WEBHOOK_RETRY_SCHEDULE"] = environ["WEBHOOK_RETRY_SCHEDULE"]
+    if environ.get("TRUSTED_PROXY_COUNT"):
+        config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
     if environ.get("SWEEP_INTERVAL"):
         try:
             config["SWEEP_INTERVAL"] = int(environ["SWEEP_INTERVAL"])
@@ -92,6 +106,13 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
 def finalise(config: dict[str, Any], instance_path: Path) -> None:
     """Fill in what depends on other settings, and refuse unsafe production setups."""
     config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not config.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+        if config["REDIS_URL"]:
+            config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
+                "socket_timeout": config["REDIS_SOCKET_TIMEOUT"],
+                "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
+            })
     if not config.get("SECRET_KEY"):
         if config["ENV_NAME"] == "production":
             raise ConfigError(

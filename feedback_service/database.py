@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -31,6 +31,8 @@ def init_database(app: Flask) -> None:
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    # We issue BEGIN ourselves (below); pysqlite's implicit one cannot be IMMEDIATE.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers run while a writer commits; busy_timeout makes writers queue.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -38,6 +40,24 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """Writers take SQLite's write lock when their transaction starts.
+
+    A deferred transaction that reads and then writes cannot wait for the lock
+    (SQLite answers "database is locked" at once to avoid a deadlock), so
+    anything that may write begins IMMEDIATE and queues on busy_timeout.
+    Reads (GET requests) stay deferred and never wait for writers, thanks to WAL.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def _read_only_request() -> bool:
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def commit() -> None:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import abort
@@ -21,6 +21,8 @@ from .extensions import db
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+# Keys in cursors are INTEGER columns (32-bit on PostgreSQL) or timestamps.
+MAX_SQL_INT = 2**31 - 1
 
 
 @dataclass
@@ -47,11 +49,14 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
                 value = datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise ValueError
+                value = value.astimezone(UTC)  # OverflowError at the ends of time
             elif not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError
+            elif kind is int and not -MAX_SQL_INT <= value <= MAX_SQL_INT:
+                raise ValueError  # no such row; the database would refuse the number
             decoded.append(value)
         return decoded
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
 
 

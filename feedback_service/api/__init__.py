@@ -6,15 +6,19 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from ..extensions import api
-    from . import api_keys, docs, health, journeys, responses, teams, touchpoints, users
+    from ..extensions import api, limiter
+    from . import api_keys, docs, health, journeys, responses, teams, touchpoints, users, widget
 
     api.init_app(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(
         "ApiKey", {"type": "http", "scheme": "bearer", "description": "A secret key `sk_…`."}
     )
+    api.spec.components.security_scheme(
+        "EditToken", {"type": "http", "scheme": "bearer", "description": "The `edit_token` of a new response."}
+    )
     api.spec.options["security"] = [{"ApiKey": []}]
-    for module in (teams, users, journeys, touchpoints, responses, api_keys):
+    limiter.init_app(app)
+    for module in (teams, users, journeys, touchpoints, responses, api_keys, widget):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

@@ -9,8 +9,14 @@ from ..database import commit
 from ..models import Touchpoint
 from ..pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
-from ..schemas.journeys import TouchpointInSchema, TouchpointPatchSchema, TouchpointSchema
-from ..services import touchpoints
+from ..schemas.journeys import (
+    EmailLinksInSchema,
+    EmailLinksSchema,
+    TouchpointInSchema,
+    TouchpointPatchSchema,
+    TouchpointSchema,
+)
+from ..services import links, touchpoints
 from ..services.lookup import get_or_404
 from .management import management_blueprint
 
@@ -64,3 +70,18 @@ class TouchpointById(MethodView):
         its responses are kept."""
         touchpoints.archive_touchpoint(touchpoint_id)
         commit()
+
+
+@blp.route("/touchpoints/<int:touchpoint_id>/email-links")
+class EmailLinks(MethodView):
+    @require_role("agent")
+    @blp.arguments(EmailLinksInSchema)
+    @blp.response(201, EmailLinksSchema)
+    def post(self, data, touchpoint_id):
+        """One-click links for an email: one URL per score, signed for this customer and touchpoint.
+
+        A click records the score (once; a second click on another score corrects
+        it), then the hosted page offers the comment box. Links expire after 30 days.
+        """
+        touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
+        return links.email_links(touchpoint, customer_id=data["customer_id"], customer_email=data["customer_email"])

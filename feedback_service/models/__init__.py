@@ -3,7 +3,7 @@
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
-from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Response
+from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
 from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "SENTIMENT_STATUSES",
     "ApiKey",
     "Customer",
+    "Display",
     "Journey",
     "Organization",
     "Response",

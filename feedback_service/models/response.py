@@ -6,7 +6,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime
+from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .journey import SurveyVersion, Touchpoint
 
 SENTIMENT_STATUSES = ("pending", "scored", "skipped")
@@ -65,4 +65,22 @@ class Response(TenantMixin, TimestampMixin, db.Model):
 
     touchpoint: Mapped[Touchpoint] = relationship()
     survey_version: Mapped[SurveyVersion] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class Display(TenantMixin, db.Model):
+    """The survey was shown: the denominator of a response rate, and the start of fatigue."""
+
+    __table_args__ = (
+        Index("ix_display_touchpoint_created", "touchpoint_id", "created_at"),
+        Index("ix_display_customer_created", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"), nullable=False)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="widget")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    touchpoint: Mapped[Touchpoint] = relationship()
     customer: Mapped[Customer | None] = relationship()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import marshmallow as ma
@@ -11,11 +12,45 @@ from ..pagination import MAX_LIMIT
 
 
 class Schema(ma.Schema):
-    """Unknown fields are refused by name, so a typo is never silently ignored."""
+    """Unknown fields are refused by name, so a typo is never silently ignored.
+
+    Text that no database column can hold is refused here too, by field name:
+    PostgreSQL rejects NUL characters and lone UTF-16 surrogates (which JSON's
+    ``\\ud800`` escapes can smuggle in), and would otherwise fail the query.
+    """
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {str(key): ["Contains characters that are not valid text (NUL or a lone surrogate)."]
+                      for key in data if not _storable(key) or not _storable(data.get(key))}
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+
+def _storable(value) -> bool:
+    # Iterative: a client's JSON may nest as deep as the parser allows.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return True
 
 
 class ListArgs(Schema):

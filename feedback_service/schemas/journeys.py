@@ -103,6 +103,8 @@ class TouchpointSchema(Schema):
     publishable_key = fields.String()
     embed_snippet = fields.Function(touchpoint_service.embed_snippet)
     hosted_url = fields.Function(touchpoint_service.hosted_url)
+    qr_code_svg_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.svg")
+    qr_code_png_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.png")
     trigger = fields.Dict()
     survey = fields.Method("_survey")
     created_at = fields.DateTime()
@@ -124,3 +126,16 @@ class JourneySchema(Schema):
 
 class JourneyDetailSchema(JourneySchema):
     touchpoints = fields.List(fields.Nested(TouchpointSchema))
+
+
+class EmailLinksInSchema(Schema):
+    customer_id = fields.String(validate=validate.Length(1, 200), load_default=None,
+                                metadata={"description": "Your id for the customer the email goes to."})
+    customer_email = fields.Email(validate=validate.Length(max=320), load_default=None)
+
+
+class EmailLinksSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    links = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "One URL per score; a click records that score."})

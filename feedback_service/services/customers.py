@@ -31,36 +31,36 @@ def resolve_customer(*, external_id: str | None, email: str | None, seen_at: dat
     """The organisation's customer with this external id or email, created on first sight.
 
     The external id wins when both match different people: it is the host
-    system's own key, while an email can be shared or mistyped.
+    system's own key, while an email can be shared or mistyped. An email that
+    already belongs to another account is not copied onto a new one.
     """
     email = email.strip().lower() if email else None
     if not external_id and not email:
         return None
     seen_at = seen_at or utcnow()
-    customer = None
-    if external_id:
-        customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
-    if customer is None and email:
-        customer = db.session.scalar(select(Customer).where(Customer.email == email))
-        if customer is not None and customer.external_id and external_id and customer.external_id != external_id:
-            customer = None  # that email belongs to someone else's account
-    if customer is None:
-        customer = Customer(external_id=external_id or None,
-                            email=email if email and not _email_taken(email) else None,
+    by_external = _one(Customer.external_id == external_id) if external_id else None
+    by_email = _one(Customer.email == email) if email else None
+
+    if by_external is not None:
+        customer = by_external
+        if email and customer.email is None and by_email is None:
+            customer.email = email
+    elif by_email is not None and (external_id is None or by_email.external_id is None):
+        customer = by_email
+        if external_id:
+            customer.external_id = external_id
+    else:
+        customer = Customer(external_id=external_id, email=email if by_email is None else None,
                             first_seen_at=seen_at, last_seen_at=seen_at)
         db.session.add(customer)
         db.session.flush()
         return customer
-    if external_id and customer.external_id is None:
-        customer.external_id = external_id
-    if email and customer.email is None and not _email_taken(email):
-        customer.email = email
     customer.last_seen_at = max(customer.last_seen_at, seen_at)
     return customer
 
 
-def _email_taken(email: str) -> bool:
-    return db.session.scalar(select(Customer.id).where(Customer.email == email)) is not None
+def _one(condition) -> Customer | None:
+    return db.session.scalar(select(Customer).where(condition))
 
 
 def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:

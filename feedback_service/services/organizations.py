@@ -12,6 +12,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import ApiKey, Organization, User, utcnow
 from ..tenancy import tenant_scope
+from .lookup import is_possible_id
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def create_api_key(organization_id: int, *, name: str, role: str = "admin",
 
 
 def revoke_api_key(api_key_id: int) -> ApiKey:
-    api_key = db.session.get(ApiKey, api_key_id)
+    api_key = db.session.get(ApiKey, api_key_id) if is_possible_id(api_key_id) else None
     if api_key is None:
         raise NotFound(f"No API key with id {api_key_id}.")
     if api_key.revoked_at is None:

@@ -25,7 +25,10 @@ def list_responses(*, touchpoint_id: int | None = None, customer_id: int | None 
         query = query.where(Response.updated_at > updated_after)
         return paginate(query, [(Response.updated_at, datetime), (Response.id, int)],
                         descending=False, limit=limit, cursor=cursor)
-    return paginate(query, [(Response.id, int)], descending=True, limit=limit, cursor=cursor)
+    # Newest by when the customer answered, not by id: imported and seeded
+    # responses arrive out of order. The id breaks ties, so the key is unique.
+    return paginate(query, [(Response.created_at, datetime), (Response.id, int)],
+                    descending=True, limit=limit, cursor=cursor)
 
 
 def get_response(response_id: int) -> Response:

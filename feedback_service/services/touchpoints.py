@@ -132,8 +132,11 @@ def _apply_survey(touchpoint: Touchpoint, changes: dict) -> None:
 
 
 def _check_labels(metric, labels: dict, field: str) -> None:
+    # Keys must be scores spelt exactly as the widget looks them up (str(score)):
+    # "03" or "٣" (an Arabic-Indic three) would pass int() yet never be shown.
+    scores = {str(score) for score in range(metric.low, metric.high + 1)}
     for key in labels:
-        if not (key.lstrip("-").isdigit() and metric.in_scale(int(key))):
+        if key not in scores:
             raise Invalid(field, f"{key!r} is not a score on the {metric.name.upper()} scale "
                                  f"({metric.low}–{metric.high}).")
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b5967c606f12
+Revision ID: a31f4e9797fb
 Revises: 
-Create Date: 2026-11-23 15:25:10.109889
+Create Date: 2026-11-23 15:29:48.330760
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'b5967c606f12'
+revision = 'a31f4e9797fb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -149,6 +149,23 @@ def upgrade():
         batch_op.create_index('ix_touchpoint_journey_position', ['journey_id', 'position'], unique=False)
         batch_op.create_index(batch_op.f('ix_touchpoint_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('display',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_display_customer_id_customer'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_display_organization_id_organization'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], name=op.f('fk_display_touchpoint_id_touchpoint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_display'))
+    )
+    with op.batch_alter_table('display', schema=None) as batch_op:
+        batch_op.create_index('ix_display_customer_created', ['customer_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_display_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_display_touchpoint_created', ['touchpoint_id', 'created_at'], unique=False)
+
     op.create_table('survey_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('touchpoint_id', sa.Integer(), nullable=False),
@@ -224,6 +241,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_survey_version_organization_id'))
 
     op.drop_table('survey_version')
+    with op.batch_alter_table('display', schema=None) as batch_op:
+        batch_op.drop_index('ix_display_touchpoint_created')
+        batch_op.drop_index(batch_op.f('ix_display_organization_id'))
+        batch_op.drop_index('ix_display_customer_created')
+
+    op.drop_table('display')
     with op.batch_alter_table('touchpoint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_touchpoint_organization_id'))
         batch_op.drop_index('ix_touchpoint_journey_position')

@@ -1,0 +1,55 @@
+# Two commands: `make run` serves the service, `make test` runs the suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgresql install install-dev worker bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(FLASK) db upgrade
+	@echo
+	@$(FLASK) demo --if-empty
+	@echo "Demo shop     http://$(HOST):$(PORT)/demo"
+	@echo "Staff console http://$(HOST):$(PORT)/login"
+	@echo "API docs      http://$(HOST):$(PORT)/api/v1/docs"
+	@echo
+	$(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+worker: install
+	$(FLASK) worker
+
+# The whole suite, on SQLite and again on PostgreSQL.
+test: install-dev
+	@bash .ci/ensure-chromium
+	$(MAKE) --no-print-directory test-sqlite test-postgresql
+
+test-sqlite: install-dev
+	TEST_DATABASE_URL=sqlite $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgresql: install-dev
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install-dev
+	$(PY) bench/widget_size.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,48 @@
+"""CORS for the public widget routes, per touchpoint.
+
+Each touchpoint lists the bare origins allowed to embed it, so the grant
+depends on the ``pk`` in the path. Flask-CORS configures origins per route
+pattern, not per row, hence these few lines. Credentials are never allowed:
+the widget sends no cookies and needs none.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from ..models import Touchpoint
+
+ALLOWED_METHODS = "GET, POST, PATCH, OPTIONS"
+ALLOWED_HEADERS = "Content-Type, Idempotency-Key, Authorization"
+EXPOSED_HEADERS = "Idempotent-Replayed, Retry-After"
+
+
+def request_origin() -> str | None:
+    origin = request.headers.get("Origin")
+    return origin.rstrip("/").lower() if origin and origin != "null" else origin
+
+
+def _own_origin() -> str:
+    return request.host_url.rstrip("/").lower()
+
+
+def origin_allowed(touchpoint: Touchpoint) -> bool:
+    """True when no browser origin is involved, it is our own, or the touchpoint lists it."""
+    origin = request_origin()
+    if origin is None:
+        return True  # not a cross-origin browser request: a server, an app, curl
+    return origin == _own_origin() or origin in (touchpoint.allowed_origins or [])
+
+
+def add_cors_headers(response: Response, touchpoint: Touchpoint | None) -> Response:
+    response.vary.add("Origin")
+    origin = request_origin()
+    if touchpoint is None or origin is None or not origin_allowed(touchpoint):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response

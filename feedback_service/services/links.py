@@ -1,0 +1,81 @@
+"""Signed tokens: the widget's comment token and email one-click links.
+
+Both are itsdangerous signatures over small payloads, so nothing is stored and
+nothing can be forged or moved to another response, touchpoint or customer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..models import Touchpoint, utcnow
+from .metrics import METRICS
+
+EDIT_TOKEN_TTL = timedelta(minutes=30)
+EMAIL_LINK_TTL = timedelta(days=30)
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"feedback-service/{purpose}")
+
+
+def edit_token(response_id: int, touchpoint_id: int) -> tuple[str, object]:
+    """A token that lets the widget add the comment to the response it just created."""
+    token = _serializer("edit").dumps({"r": response_id, "t": touchpoint_id})
+    return token, utcnow() + EDIT_TOKEN_TTL
+
+
+def edit_token_allows(token: str, response_id: int, touchpoint_id: int) -> bool:
+    try:
+        data = _serializer("edit").loads(token, max_age=int(EDIT_TOKEN_TTL.total_seconds()))
+    except (BadSignature, SignatureExpired):
+        return False
+    return data == {"r": response_id, "t": touchpoint_id}
+
+
+def email_link_token(touchpoint: Touchpoint, *, customer_id: str | None, customer_email: str | None) -> str:
+    return _serializer("email-link").dumps(
+        {"t": touchpoint.id, "c": customer_id or None, "e": (customer_email or "").lower() or None}
+    )
+
+
+def read_email_link_token(token: str, touchpoint: Touchpoint, max_age: timedelta = EMAIL_LINK_TTL) -> dict | None:
+    """The customer a link was made for, or None if forged, expired or for another touchpoint."""
+    try:
+        data = _serializer("email-link").loads(token, max_age=int(max_age.total_seconds()))
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or data.get("t") != touchpoint.id:
+        return None
+    return {"external_id": data.get("c"), "email": data.get("e")}
+
+
+def email_links(touchpoint: Touchpoint, *, customer_id: str | None, customer_email: str | None) -> dict:
+    """One link per score for an email; a click records that score."""
+    token = email_link_token(touchpoint, customer_id=customer_id, customer_email=customer_email)
+    base = f"{current_app.config['PUBLIC_BASE_URL']}/s/{touchpoint.publishable_key}"
+    metric = METRICS[touchpoint.survey.metric]
+    return {
+        "token": token,
+        "expires_at": utcnow() + EMAIL_LINK_TTL,
+        "links": {str(score): f"{base}?{urlencode({'score': score, 't': token})}"
+                  for score in range(metric.low, metric.high + 1)},
+    }
+
+
+def form_token() -> str:
+    """A signed nonce for the hosted form: its idempotency key, so a double submit stores once."""
+    import secrets
+
+    return _serializer("hosted-form").dumps(secrets.token_urlsafe(16))
+
+
+def read_form_token(token: str) -> str | None:
+    try:
+        return _serializer("hosted-form").loads(token, max_age=86400)
+    except (BadSignature, SignatureExpired):
+        return None

@@ -1,0 +1,13 @@
+"""Server-rendered pages: the widget script, the hosted survey, the demo shop."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from . import demo, hosted, widget_asset
+
+    app.register_blueprint(widget_asset.bp)
+    app.register_blueprint(hosted.bp)
+    app.register_blueprint(demo.bp)

@@ -1,0 +1,153 @@
+"""The hosted survey page ``/s/{pk}``: links, emails, SMS and QR codes.
+
+Plain HTML forms, no JavaScript needed. An email one-click link
+(``?score=N&t=<signed token>``) records the score on the click and then offers
+the comment box; a QR code points here too.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Response, current_app, g, render_template, request
+
+from ..database import commit
+from ..errors import ServiceError
+from ..extensions import limiter
+from ..services import collection, links
+from ..services.collection import COMMENT_MAX
+from ..services.metrics import METRICS
+from ..tenancy import set_tenant
+
+bp = Blueprint("hosted", __name__, url_prefix="/s")
+
+SOURCES = {"qr", "sms", "link", "email"}
+
+
+def _touchpoint_and_ip() -> str:
+    return f"{request.remote_addr}:{(request.view_args or {}).get('pk', '')}"
+
+
+@bp.before_request
+def _load_touchpoint():
+    g.touchpoint = collection.touchpoint_by_key(request.view_args["pk"])
+    set_tenant(g.touchpoint.organization_id)
+
+
+def _survey(touchpoint) -> dict:
+    languages = [request.args["lang"]] if request.args.get("lang") else []
+    languages += [lang for lang, _ in request.accept_languages]
+    return collection.survey_for(touchpoint, customer=None, languages=languages)
+
+
+def _page(template: str, status: int = 200, **context):
+    body = render_template(template, touchpoint=g.touchpoint, survey=_survey(g.touchpoint)["survey"],
+                           pk=g.touchpoint.publishable_key, comment_max=COMMENT_MAX, **context)
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the one-click token stays here
+    return response
+
+
+def _source() -> str:
+    source = request.values.get("src", "link")
+    return source if source in SOURCES else "link"
+
+
+@bp.get("/<pk>")
+@limiter.limit(lambda: current_app.config["WIDGET_READ_LIMIT"], key_func=_touchpoint_and_ip)
+def survey_page(pk: str):
+    token, score = request.args.get("t"), request.args.get("score", type=int)
+    if token and score is not None:
+        submission = collection.submit_from_link(g.touchpoint, token, score) \
+            if METRICS[g.touchpoint.survey.metric].in_scale(score) else None
+        if submission is None:
+            return _page("hosted/survey.html", form_token=links.form_token(), source="email",
+                         notice="This link has expired or is not valid any more, but you can still answer here.")
+        commit()
+        return _comment_step(submission.response)
+    return _page("hosted/survey.html", form_token=links.form_token(), source=_source())
+
+
+def _comment_step(response, error: str | None = None, status: int = 200):
+    token, _ = links.edit_token(response.id, response.touchpoint_id)
+    return _page("hosted/comment.html", status=status, response=response, edit_token=token,
+                 prompt=collection.follow_up_prompt(response), error=error)
+
+
+@bp.post("/<pk>")
+@limiter.limit(lambda: current_app.config["WIDGET_SUBMIT_LIMIT"], key_func=_touchpoint_and_ip)
+def submit(pk: str):
+    form = request.form
+    nonce = links.read_form_token(form.get("form_token", ""))
+    source = form.get("src") if form.get("src") in SOURCES else "link"
+    if form.get("website"):
+        return _page("hosted/thanks.html")  # honeypot: a bot; say thanks, store nothing
+    metric = METRICS[g.touchpoint.survey.metric]
+    try:
+        score = int(form.get("score", ""))
+        if not metric.in_scale(score):
+            raise ValueError
+    except ValueError:
+        return _page("hosted/survey.html", status=422, form_token=form.get("form_token") or links.form_token(),
+                     source=source, error=f"Please choose a score from {metric.low} to {metric.high}.")
+    if nonce is None:
+        return _page("hosted/survey.html", status=422, form_token=links.form_token(), source=source,
+                     error="This form has expired. Please choose your score again.")
+    comment = (form.get("comment") or "").strip()[:COMMENT_MAX] or None
+    try:
+        submission = collection.submit_response(g.touchpoint, score=score, comment=comment,
+                                                idempotency_key=f"form:{nonce}", source=source,
+                                                digest=collection.request_digest({"score": score, "comment": comment}))
+    except ServiceError as error:
+        return _page("hosted/survey.html", status=error.code, form_token=links.form_token(), source=source,
+                     error=error.message)
+    commit()
+    if submission.response.comment:
+        return _page("hosted/thanks.html")
+    return _comment_step(submission.response)
+
+
+@bp.post("/<pk>/comment")
+@limiter.limit(lambda: current_app.config["WIDGET_SUBMIT_LIMIT"], key_func=_touchpoint_and_ip)
+def comment(pk: str):
+    form = request.form
+    response_id = form.get("response_id", type=int)
+    text = (form.get("comment") or "").strip()
+    if response_id is None:
+        return _page("hosted/survey.html", status=422, form_token=links.form_token(), source="link",
+                     error="Something was missing from the form. Please answer again.")
+    try:
+        response = collection.response_for_edit(g.touchpoint, response_id, form.get("edit_token", ""))
+    except ServiceError:
+        return _page("hosted/thanks.html", notice="Your score was saved, but this comment form has expired.")
+    if len(text) > COMMENT_MAX:
+        return _comment_step(response, error=f"Please keep it under {COMMENT_MAX} characters.", status=422)
+    collection.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text)
+    commit()
+    return _page("hosted/thanks.html")
+
+
+def _qr(pk: str):
+    url = f"{current_app.config['PUBLIC_BASE_URL']}/s/{pk}?src=qr"
+    return segno.make(url, error="m")
+
+
+@bp.get("/<pk>/qr.svg")
+def qr_svg(pk: str):
+    """A QR code for counters, receipts and posters: it opens this survey."""
+    buffer = io.BytesIO()
+    _qr(pk).save(buffer, kind="svg", scale=8, border=2, title=f"Feedback: {g.touchpoint.name}")
+    return Response(buffer.getvalue(), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@bp.get("/<pk>/qr.png")
+def qr_png(pk: str):
+    buffer = io.BytesIO()
+    _qr(pk).save(buffer, kind="png", scale=10, border=2)
+    return Response(buffer.getvalue(), mimetype="image/png", headers={"Cache-Control": "public, max-age=86400"})
