@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(worker)
     app.cli.add_command(email_links)
+    app.cli.add_command(rescore)
 
 
 def _require_schema() -> None:
@@ -122,3 +123,38 @@ def email_links(touchpoint_id: int, customer_id: str | None, customer_email: str
     click.echo(f"One-click links for {touchpoint.name!r} (valid until {result['expires_at']:%Y-%m-%d}):")
     for score, url in result["links"].items():
         click.echo(f"  {score:>2}  {url}")
+
+
+@click.command("rescore")
+@click.option("--touchpoint", "touchpoint_id", type=int, default=None, help="Only this touchpoint's responses.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only responses created on or after this date (UTC).")
+@with_appcontext
+def rescore(touchpoint_id: int | None, since) -> None:
+    """Score comments again, e.g. after changing the sentiment thresholds."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from .models import Response
+    from .tasks.sentiment import BATCH
+    from .tasks.sentiment import rescore as rescore_batch
+
+    _require_schema()
+    query = select(Response.id).where(Response.comment.is_not(None)).order_by(Response.id)
+    if touchpoint_id is not None:
+        query = query.where(Response.touchpoint_id == touchpoint_id)
+    if since is not None:
+        query = query.where(Response.created_at >= since.replace(tzinfo=UTC))
+    ids = list(db.session.scalars(query))
+    db.session.rollback()
+    if not ids:
+        click.echo("No comments match; nothing to re-score.")
+        return
+    scored = 0
+    with click.progressbar(length=len(ids), label=f"Re-scoring {len(ids)} comments", file=sys.stderr) as bar:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
+            scored += rescore_batch(chunk)
+            bar.update(len(chunk))
+    click.echo(f"Re-scored {scored} comments.")

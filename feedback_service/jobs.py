@@ -29,8 +29,11 @@ FAILED_JOB_TTL = 7 * 24 * 3600
 class PendingJob:
     func: Callable[..., Any]
     args: tuple
-    job_id: str | None
-    queue: str
+    job_id: str | None = None
+    queue: str = "default"
+    # Jobs whose effect lives in the database keep no result in Redis; a unique
+    # id is then free again the moment the job is done.
+    result_ttl: int | None = None
 
 
 def redis_connection() -> redis.Redis | None:
@@ -57,10 +60,11 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def enqueue_after_commit(
-    func: Callable[..., Any], *args: Any, job_id: str | None = None, queue: str = "default"
+    func: Callable[..., Any], *args: Any, job_id: str | None = None, queue: str = "default",
+    result_ttl: int | None = None,
 ) -> None:
     """Ask for ``func(*args)`` once the current transaction commits."""
-    db.session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue))
+    db.session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue, result_ttl))
 
 
 def discard_pending() -> None:
@@ -81,12 +85,14 @@ def dispatch(job: PendingJob) -> None:
 
 def _enqueue_rq(job: PendingJob) -> None:
     try:
+        options = {"result_ttl": job.result_ttl} if job.result_ttl is not None else {}
         get_queue(job.queue).enqueue(
             job.func,
             *job.args,
             job_id=job.job_id,
             unique=job.job_id is not None,
             failure_ttl=FAILED_JOB_TTL,
+            **options,
         )
     except DuplicateJobError:
         pass  # already queued under the same id: that job will do this work

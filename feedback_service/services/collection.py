@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..jobs import enqueue_after_commit
 from ..models import Customer, Display, Response, Touchpoint, utcnow
 from . import customers, fatigue, links
 from .metrics import METRICS, ui_texts
@@ -193,10 +192,10 @@ def _mark_for_scoring(response: Response) -> None:
 
 
 def _enqueue_scoring(response: Response) -> None:
-    from ..tasks.sentiment import score_response
+    from ..tasks.sentiment import request_scoring
 
     if response.sentiment_status == "pending":
-        enqueue_after_commit(score_response, response.id)
+        request_scoring(response.id)
 
 
 def _resolve_customer(customer: dict | None, seen_at) -> Customer | None:

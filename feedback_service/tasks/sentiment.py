@@ -1,13 +1,23 @@
-"""Score comments with VADER.
+"""Score comments with VADER, in batches, exactly once per comment.
 
-A job takes response ids, reads the rows that are still pending, and writes
-each result with ``UPDATE … WHERE sentiment_status = 'pending'``: a second run
-of the same job, or a sweep that re-enqueued it, writes nothing more.
+Jobs never receive rows, only ids or nothing at all:
+
+* ``score_responses(ids)`` scores those of the given responses still pending;
+* ``score_pending_batch()`` claims up to ``BATCH`` pending rows (``FOR UPDATE
+  SKIP LOCKED`` on PostgreSQL, so several workers share a backlog without
+  overlap), scores them and writes the results back in one statement;
+* ``drain_pending()`` repeats that until the backlog is empty.
+
+Every write is ``UPDATE … WHERE sentiment_status = 'pending'``: a job that runs
+twice, or a sweep that re-enqueued work already done, writes nothing more.
+The analyzer is built once per process; VADER's lexicon takes ~100 ms to load.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import time
 from functools import lru_cache
 
 from flask import current_app
@@ -15,42 +25,77 @@ from sqlalchemy import bindparam, select, update
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from ..extensions import db
+from ..jobs import enqueue_after_commit
 from ..models import Response, utcnow
 
 log = logging.getLogger(__name__)
 
+BATCH = 500
+_table = Response.__table__
+
+# Words nearly every English sentence of three words or more contains. Finding
+# one is enough to call a comment English without asking the detector.
+_ENGLISH_HINTS = frozenset(
+    "the a an and or but is was are were be been it its i my me we our you your they he she "
+    "to of in on at for with not no so very this that have has had do did don't can't it's "
+    "i'm too just all again".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
 
 @lru_cache(maxsize=1)
 def analyzer() -> SentimentIntensityAnalyzer:
-    # Loading the lexicon takes ~100 ms: once per process, not per comment.
     return SentimentIntensityAnalyzer()
 
 
-def label_for(compound: float) -> str:
-    if compound >= current_app.config["SENTIMENT_POSITIVE_THRESHOLD"]:
+def label_for(compound: float, positive: float, negative: float) -> str:
+    if compound >= positive:
         return "positive"
-    if compound <= current_app.config["SENTIMENT_NEGATIVE_THRESHOLD"]:
+    if compound <= negative:
         return "negative"
     return "neutral"
 
 
-def score_text(text: str) -> dict:
+def language_of(text: str) -> str:
+    """'en', or the detected language of a comment that is plainly not English."""
+    words = _WORD.findall(text.lower())
+    if len(words) < 3 or any(word in _ENGLISH_HINTS for word in words):
+        return "en"
+    import py3langid
+
+    language, _ = py3langid.classify(text)
+    return language
+
+
+def score_text(text: str, thresholds: tuple[float, float] = (0.05, -0.05)) -> dict:
+    """VADER's scores for one comment, or why it was skipped."""
+    language = language_of(text)
+    if language != "en":
+        # VADER only knows English: a neutral score here would be a lie.
+        return {"status": "skipped", "reason": f"language:{language}", "compound": None, "positive": None,
+                "neutral": None, "negative": None, "label": None}
     scores = analyzer().polarity_scores(text)
     return {
+        "status": "scored",
+        "reason": None,
         "compound": scores["compound"],
         "positive": scores["pos"],
         "neutral": scores["neu"],
         "negative": scores["neg"],
-        "label": label_for(scores["compound"]),
+        "label": label_for(scores["compound"], *thresholds),
     }
 
 
-_table = Response.__table__
+def thresholds() -> tuple[float, float]:
+    return (current_app.config["SENTIMENT_POSITIVE_THRESHOLD"], current_app.config["SENTIMENT_NEGATIVE_THRESHOLD"])
+
+
 _write_score = (
     update(_table)
     .where(_table.c.id == bindparam("rid"), _table.c.sentiment_status == "pending")
     .values(
-        sentiment_status="scored",
+        sentiment_status=bindparam("status"),
+        sentiment_reason=bindparam("reason"),
         sentiment_compound=bindparam("compound"),
         sentiment_positive=bindparam("positive"),
         sentiment_neutral=bindparam("neutral"),
@@ -62,22 +107,70 @@ _write_score = (
 )
 
 
+def _score_rows(rows) -> int:
+    """Score (id, comment) rows and write them in one executemany; the caller commits."""
+    if not rows:
+        return 0
+    now, limits = utcnow(), thresholds()
+    params = [{"rid": rid, "now": now, **score_text(comment or "", limits)} for rid, comment in rows]
+    db.session.execute(_write_score, params)
+    return len(params)
+
+
 def score_responses(response_ids: list[int]) -> int:
     """Score those of these responses still pending; returns how many were written."""
     rows = db.session.execute(
-        select(_table.c.id, _table.c.comment).where(
-            _table.c.id.in_(response_ids), _table.c.sentiment_status == "pending"
-        )
+        select(_table.c.id, _table.c.comment)
+        .where(_table.c.id.in_(response_ids), _table.c.sentiment_status == "pending")
+        .with_for_update(skip_locked=True)
     ).all()
-    if not rows:
-        return 0
-    now = utcnow()
-    params = [{"rid": rid, "now": now, **score_text(comment or "")} for rid, comment in rows]
-    result = db.session.execute(_write_score, params)
+    written = _score_rows(rows)
     db.session.commit()
-    log.info("scored %d of %d responses", len(rows), len(response_ids))
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+    return written
 
 
-def score_response(response_id: int) -> int:
-    return score_responses([response_id])
+def rescore(response_ids: list[int]) -> int:
+    """Score these responses again (after a threshold change, say), whatever their state."""
+    db.session.execute(
+        update(_table).where(_table.c.id.in_(response_ids), _table.c.comment.is_not(None))
+        .values(sentiment_status="pending")
+    )
+    return score_responses(response_ids)
+
+
+def score_pending_batch(batch: int = BATCH) -> int:
+    """Claim up to ``batch`` pending responses no other worker holds, and score them."""
+    rows = db.session.execute(
+        select(_table.c.id, _table.c.comment)
+        .where(_table.c.sentiment_status == "pending")
+        .order_by(_table.c.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    written = _score_rows(rows)
+    db.session.commit()
+    if written:
+        log.info("scored a batch of %d responses", written)
+    return written
+
+
+def drain_pending(batch: int = BATCH) -> int:
+    """Score batches until a claim comes back empty; returns the total."""
+    total = 0
+    while (written := score_pending_batch(batch)) > 0:
+        total += written
+    return total
+
+
+def request_scoring(response_id: int) -> None:
+    """Ask for a response's comment to be scored once the transaction commits.
+
+    With a worker, one drain job per second (a unique id per second) serves
+    every answer that arrives in it: scoring runs in batches at VADER's speed
+    instead of one forked job per comment. In-process, just this response.
+    Anything missed either way is still pending, and the sweep finds it.
+    """
+    if current_app.config.get("REDIS_URL"):
+        enqueue_after_commit(drain_pending, job_id=f"sentiment-drain-{int(time.time())}", result_ttl=0)
+    else:
+        enqueue_after_commit(score_responses, [response_id])

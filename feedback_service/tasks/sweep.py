@@ -9,36 +9,41 @@ starts and every ``SWEEP_INTERVAL`` seconds.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..jobs import PendingJob, dispatch, get_queue
 from ..models import Response, utcnow
-from .sentiment import score_responses
+from .sentiment import BATCH, score_pending_batch
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 SWEEP_JOB_ID = "feedback-sweep"
 
 
 def sweep_pending(grace_seconds: int | None = None) -> int:
-    """Re-enqueue every response still waiting for its score; returns how many."""
+    """Enqueue enough batch jobs for every response still waiting for its score.
+
+    One job per ``BATCH`` pending rows, each claiming its own rows, so every
+    worker listening takes a share of the backlog. Returns how many are pending.
+    """
     grace = current_app.config["SENTIMENT_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     cutoff = utcnow() - timedelta(seconds=grace)
-    ids = list(db.session.scalars(
-        select(Response.id).where(Response.sentiment_status == "pending", Response.updated_at <= cutoff)
-        .order_by(Response.id)
-    ))
+    pending = db.session.scalar(
+        select(func.count()).select_from(Response)
+        .where(Response.sentiment_status == "pending", Response.updated_at <= cutoff)
+    )
     db.session.rollback()  # end the read transaction; the jobs open their own
-    for start in range(0, len(ids), BATCH):
-        dispatch(PendingJob(score_responses, (ids[start:start + BATCH],), None, "default"))
-    if ids:
-        log.info("sweep re-enqueued %d pending responses", len(ids))
-    return len(ids)
+    stamp = int(time.time())
+    for index in range(-(-pending // BATCH)):
+        dispatch(PendingJob(score_pending_batch, (), job_id=f"sentiment-sweep-{stamp}-{index}", result_ttl=0))
+    if pending:
+        log.info("sweep found %d pending responses; %d batch jobs enqueued", pending, -(-pending // BATCH))
+    return pending
 
 
 def periodic_sweep() -> int:
