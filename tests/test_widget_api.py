@@ -244,3 +244,23 @@ def test_rate_limit_answers_429_with_retry_after(app, client, touchpoint, monkey
     assert blocked.json["code"] == 429
     assert int(blocked.headers["Retry-After"]) > 0
     assert count(app) == 30
+
+
+def test_follow_up_prompt_follows_the_customers_language(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org, survey={"metric": "csat", "translations": {
+        "fr": {"comment_prompt": "Pourquoi cette note ?", "low_score_prompt": "Qu'est-ce qui n'allait pas ?"}}})
+    high = client.post(f"/w/{pk}/responses", json={"score": 5}, headers={"Accept-Language": "fr-FR"})
+    low = client.post(f"/w/{pk}/responses", json={"score": 1}, headers={"Accept-Language": "fr"})
+    english = client.post(f"/w/{pk}/responses", json={"score": 5}, headers={"Accept-Language": "en-GB,fr;q=0.5"})
+    assert high.json["follow_up_prompt"] == "Pourquoi cette note ?"
+    assert low.json["follow_up_prompt"] == "Qu'est-ce qui n'allait pas ?"
+    assert english.json["follow_up_prompt"] == "What is the main reason for your score?"
+
+
+def test_replay_hands_out_a_fresh_edit_token_that_works(client, touchpoint):
+    first = post(client, touchpoint["pk"], {"score": 3}, key="replay-token")
+    again = post(client, touchpoint["pk"], {"score": 3}, key="replay-token")
+    patched = client.patch(f"/w/{touchpoint['pk']}/responses/{again.json['id']}", json={"comment": "ok then"},
+                           headers={"Authorization": f"Bearer {again.json['edit_token']}"})
+    assert first.json["id"] == again.json["id"]
+    assert patched.status_code == 200

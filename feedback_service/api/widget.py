@@ -76,7 +76,7 @@ def _submitted_body(response) -> dict:
         "comment": response.comment,
         "edit_token": token,
         "edit_token_expires_at": expires_at,
-        "follow_up_prompt": collection.follow_up_prompt(response),
+        "follow_up_prompt": collection.follow_up_prompt(response, _languages()),
     }
 
 

@@ -44,21 +44,7 @@ def touchpoint_by_key(publishable_key: str) -> Touchpoint:
 def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: list[str]) -> dict:
     """What a widget or hosted page shows, in the best language it has for this customer."""
     version = touchpoint.survey
-    texts = {
-        "question": version.question,
-        "comment_prompt": version.comment_prompt,
-        "low_score_prompt": version.low_score_prompt,
-        "scale_labels": version.scale_labels,
-    }
-    language = version.language
-    for wanted in languages:
-        match = _match_translation(wanted, version.translations)
-        if match:
-            texts.update({k: v for k, v in version.translations[match].items() if v is not None})
-            language = match
-            break
-        if wanted.split("-")[0] == version.language.split("-")[0]:
-            break
+    texts, language = localised_texts(version, languages)
     metric = METRICS[version.metric]
     return {
         "touchpoint": {"name": touchpoint.name},
@@ -73,6 +59,24 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
         "trigger": touchpoint.trigger,
         "suppressed": fatigue.is_suppressed(touchpoint, customer),
     }
+
+
+def localised_texts(version, languages: list[str]) -> tuple[dict, str]:
+    """The survey's texts in the first wanted language it has a translation for."""
+    texts = {
+        "question": version.question,
+        "comment_prompt": version.comment_prompt,
+        "low_score_prompt": version.low_score_prompt,
+        "scale_labels": version.scale_labels,
+    }
+    for wanted in languages:
+        if wanted.split("-")[0].lower() == version.language.split("-")[0].lower():
+            break  # the survey's own language comes before any translation
+        match = _match_translation(wanted, version.translations)
+        if match:
+            texts.update({k: v for k, v in version.translations[match].items() if v is not None})
+            return texts, match
+    return texts, version.language
 
 
 def _match_translation(wanted: str, translations: dict) -> str | None:
@@ -96,11 +100,12 @@ def find_customer(external_id: str | None, email: str | None) -> Customer | None
     return None
 
 
-def follow_up_prompt(response: Response) -> str:
-    version = response.survey_version
-    if METRICS[response.metric].is_low(response.score) and version.low_score_prompt:
-        return version.low_score_prompt
-    return version.comment_prompt
+def follow_up_prompt(response: Response, languages: list[str] = ()) -> str:
+    """The question after the score: the low-score prompt for a low score, when there is one."""
+    texts, _ = localised_texts(response.survey_version, list(languages))
+    if METRICS[response.metric].is_low(response.score) and texts["low_score_prompt"]:
+        return texts["low_score_prompt"]
+    return texts["comment_prompt"]
 
 
 def request_digest(body: dict) -> str:

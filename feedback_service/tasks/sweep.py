@@ -18,18 +18,21 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..jobs import PendingJob, dispatch, get_queue
 from ..models import Response, utcnow
-from .sentiment import BATCH, score_pending_batch
+from .sentiment import BATCH, drain_pending
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "feedback-sweep"
+MAX_PARALLEL_DRAINS = 8
 
 
 def sweep_pending(grace_seconds: int | None = None) -> int:
-    """Enqueue enough batch jobs for every response still waiting for its score.
+    """Enqueue drain jobs for the responses still waiting for their score.
 
-    One job per ``BATCH`` pending rows, each claiming its own rows, so every
-    worker listening takes a share of the backlog. Returns how many are pending.
+    Each drain job claims batch after batch until none is left, so one job
+    (one fork) does the work of many; up to ``MAX_PARALLEL_DRAINS`` of them let
+    every worker listening take a share of a large backlog. Returns how many
+    are pending.
     """
     grace = current_app.config["SENTIMENT_GRACE_SECONDS"] if grace_seconds is None else grace_seconds
     cutoff = utcnow() - timedelta(seconds=grace)
@@ -39,10 +42,11 @@ def sweep_pending(grace_seconds: int | None = None) -> int:
     )
     db.session.rollback()  # end the read transaction; the jobs open their own
     stamp = int(time.time())
-    for index in range(-(-pending // BATCH)):
-        dispatch(PendingJob(score_pending_batch, (), job_id=f"sentiment-sweep-{stamp}-{index}", result_ttl=0))
+    jobs = min(-(-pending // BATCH), MAX_PARALLEL_DRAINS)
+    for index in range(jobs):
+        dispatch(PendingJob(drain_pending, (), job_id=f"sentiment-sweep-{stamp}-{index}", result_ttl=0))
     if pending:
-        log.info("sweep found %d pending responses; %d batch jobs enqueued", pending, -(-pending // BATCH))
+        log.info("sweep found %d pending responses; %d drain jobs enqueued", pending, jobs)
     return pending
 
 

@@ -35,10 +35,13 @@ def _load_touchpoint():
     set_tenant(g.touchpoint.organization_id)
 
 
-def _survey(touchpoint) -> dict:
+def _languages() -> list[str]:
     languages = [request.args["lang"]] if request.args.get("lang") else []
-    languages += [lang for lang, _ in request.accept_languages]
-    return collection.survey_for(touchpoint, customer=None, languages=languages)
+    return languages + [lang for lang, _ in request.accept_languages]
+
+
+def _survey(touchpoint) -> dict:
+    return collection.survey_for(touchpoint, customer=None, languages=_languages())
 
 
 def _page(template: str, status: int = 200, **context):
@@ -47,7 +50,7 @@ def _page(template: str, status: int = 200, **context):
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
+        "frame-ancestors 'self'"
     )
     response.headers["Referrer-Policy"] = "no-referrer"  # the one-click token stays here
     return response
@@ -76,7 +79,7 @@ def survey_page(pk: str):
 def _comment_step(response, error: str | None = None, status: int = 200):
     token, _ = links.edit_token(response.id, response.touchpoint_id)
     return _page("hosted/comment.html", status=status, response=response, edit_token=token,
-                 prompt=collection.follow_up_prompt(response), error=error)
+                 prompt=collection.follow_up_prompt(response, _languages()), error=error)
 
 
 @bp.post("/<pk>")
