@@ -218,12 +218,9 @@ def test_a_customer_asked_recently_is_suppressed_at_that_touchpoint(client, org,
     assert stranger["suppressed"] is False
 
 
-def test_organisation_wide_cap_suppresses_every_touchpoint(app, client, org, make_touchpoint, touchpoint):
-    from feedback_service.models import Organization
-
-    with app.app_context():
-        db.session.get(Organization, org.id).survey_cap_days = 7
-        db.session.commit()
+def test_organisation_wide_cap_suppresses_every_touchpoint(client, org, make_touchpoint, touchpoint):
+    capped = client.patch("/api/v1/organization", json={"survey_cap_days": 7}, headers=org.headers)
+    assert capped.json["survey_cap_days"] == 7
     _, elsewhere_pk = make_touchpoint(org, name="Delivery")
     client.post(f"/w/{touchpoint['pk']}/displays", json={"customer": {"email": "ann@example.com"}})
     assert client.get(f"/w/{elsewhere_pk}/survey?customer_email=ann@example.com").json["suppressed"] is True
@@ -264,3 +261,9 @@ def test_replay_hands_out_a_fresh_edit_token_that_works(client, touchpoint):
                            headers={"Authorization": f"Bearer {again.json['edit_token']}"})
     assert first.json["id"] == again.json["id"]
     assert patched.status_code == 200
+
+
+def test_survey_cap_is_validated(client, org):
+    answer = client.patch("/api/v1/organization", json={"survey_cap_days": -1}, headers=org.headers)
+    assert answer.status_code == 422
+    assert "survey_cap_days" in answer.json["errors"]

@@ -83,3 +83,23 @@ def revoke_api_key(api_key_id: int) -> ApiKey:
 
 def find_organization(name: str) -> Organization | None:
     return db.session.scalar(select(Organization).where(Organization.name == name))
+
+
+def current_organization(organization_id: int) -> Organization:
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound("This organisation no longer exists.")
+    return organization
+
+
+def update_settings(organization_id: int, changes: dict) -> Organization:
+    """Name, the organisation-wide survey cap and the follow-up SLA hours."""
+    organization = current_organization(organization_id)
+    if "name" in changes:
+        organization.name = changes["name"].strip()
+    if "survey_cap_days" in changes:
+        organization.survey_cap_days = changes["survey_cap_days"] or None
+    if "sla_hours" in changes:
+        organization.sla_hours = {**(organization.sla_hours or {}), **changes["sla_hours"]}
+    db.session.flush()
+    return organization
