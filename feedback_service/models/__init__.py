@@ -1,6 +1,7 @@
 """The domain's tables. Import from here: ``from feedback_service.models import Touchpoint``."""
 
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
+from .event import EVENT_TYPES, Event
 from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
@@ -9,12 +10,14 @@ from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
 __all__ = [
     "ASSIGNMENT_STRATEGIES",
     "CHANNELS",
+    "EVENT_TYPES",
     "ROLES",
     "SENTIMENT_LABELS",
     "SENTIMENT_STATUSES",
     "ApiKey",
     "Customer",
     "Display",
+    "Event",
     "Journey",
     "Organization",
     "Response",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
-from . import customers, fatigue, links
+from . import customers, events, fatigue, links
 from .metrics import METRICS, ui_texts
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,7 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
         if previous is None:
             raise
         return _replay(previous, digest)
+    events.record("response.created", events.response_payload(response))
     _enqueue_scoring(response)
     return Submission(response)
 

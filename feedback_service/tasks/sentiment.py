@@ -20,12 +20,12 @@ import time
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from ..extensions import db
 from ..jobs import enqueue_after_commit
-from ..models import Response, utcnow
+from ..models import Customer, Event, Response, SurveyVersion, Touchpoint, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +109,64 @@ _write_score = (
 
 
 def _score_rows(rows) -> int:
-    """Score (id, comment) rows and write them in one executemany; the caller commits."""
+    """Score (id, comment) rows, write them in one executemany and log a
+    ``response.scored`` event for each, in the caller's transaction."""
     if not rows:
         return 0
     now, limits = utcnow(), thresholds()
     params = [{"rid": rid, "now": now, **score_text(comment or "", limits)} for rid, comment in rows]
     result = db.session.execute(_write_score, params)
-    # Rows another worker scored meanwhile match no "pending" and count 0 here.
-    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(params)
+    # The rows were claimed FOR UPDATE (or under SQLite's write lock), so each
+    # one written here is written by this job only.
+    written = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(params)
+    _record_scored_events(params, now)
+    return written
+
+
+_event_table = Event.__table__
+_tp = Touchpoint.__table__
+_sv = SurveyVersion.__table__
+_cu = Customer.__table__
+
+
+def _record_scored_events(params: list[dict], now) -> None:
+    """One ``response.scored`` event per row, with the labels a consumer needs."""
+    scores = {p["rid"]: p for p in params}
+    rows = db.session.execute(
+        select(_table.c.id, _table.c.organization_id, _table.c.score, _table.c.metric, _table.c.comment,
+               _table.c.context, _table.c.source, _table.c.created_at, _tp.c.id.label("touchpoint_id"),
+               _tp.c.name, _tp.c.channel, _tp.c.journey_id, _sv.c.question, _cu.c.id.label("customer_id"),
+               _cu.c.external_id, _cu.c.email)
+        .join(_tp, _tp.c.id == _table.c.touchpoint_id)
+        .join(_sv, _sv.c.id == _table.c.survey_version_id)
+        .outerjoin(_cu, _cu.c.id == _table.c.customer_id)
+        .where(_table.c.id.in_(list(scores)))
+    ).all()
+    db.session.execute(insert(_event_table), [
+        {
+            "organization_id": row.organization_id,
+            "type": "response.scored",
+            "created_at": now,
+            "data": {
+                "response": {
+                    "id": row.id, "score": row.score, "metric": row.metric, "comment": row.comment,
+                    "context": row.context, "source": row.source, "created_at": _iso(row.created_at),
+                    "sentiment": {key: scores[row.id][key] for key in
+                                  ("status", "reason", "compound", "positive", "neutral", "negative", "label")},
+                },
+                "touchpoint": {"id": row.touchpoint_id, "name": row.name, "channel": row.channel,
+                               "journey_id": row.journey_id},
+                "question": row.question,
+                "customer": ({"id": row.customer_id, "external_id": row.external_id, "email": row.email}
+                             if row.customer_id else None),
+            },
+        }
+        for row in rows
+    ])
+
+
+def _iso(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def score_responses(response_ids: list[int]) -> int:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a31f4e9797fb
+Revision ID: 7d00a7266508
 Revises: 
-Create Date: 2026-11-23 15:29:48.330760
+Create Date: 2026-11-23 15:42:49.876224
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'a31f4e9797fb'
+revision = '7d00a7266508'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,6 +42,19 @@ def upgrade():
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('event',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('type', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_event_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event'))
+    )
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.create_index('ix_event_org_id', ['organization_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('journey',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -272,6 +285,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_journey_organization_id'))
 
     op.drop_table('journey')
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_organization_id'))
+        batch_op.drop_index('ix_event_org_id')
+
+    op.drop_table('event')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_organization_id'))
 

@@ -1,0 +1,55 @@
+"""The durable, ordered event log.
+
+Events are added to the session of the change that causes them, so they
+commit (or roll back) with it: a consumer never hears of an answer that was
+not stored, and never misses one that was. Payloads carry stable ids and the
+human labels (touchpoint name, question) a consumer needs without a second call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Event, Response, utcnow
+from ..pagination import Page, paginate
+
+
+def record(event_type: str, data: dict, *, organization_id: int | None = None) -> Event:
+    event = Event(type=event_type, data=data, created_at=utcnow())
+    if organization_id is not None:
+        event.organization_id = organization_id
+    db.session.add(event)
+    return event
+
+
+def response_payload(response: Response) -> dict:
+    touchpoint = response.touchpoint
+    return {
+        "response": {
+            "id": response.id,
+            "score": response.score,
+            "metric": response.metric,
+            "comment": response.comment,
+            "context": response.context,
+            "source": response.source,
+            "created_at": response.created_at.isoformat(),
+            "sentiment": {
+                "status": response.sentiment_status,
+                "label": response.sentiment_label,
+                "compound": response.sentiment_compound,
+            },
+        },
+        "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "channel": touchpoint.channel,
+                       "journey_id": touchpoint.journey_id},
+        "question": response.survey_version.question,
+        "customer": ({"id": response.customer.id, "external_id": response.customer.external_id,
+                      "email": response.customer.email} if response.customer else None),
+    }
+
+
+def list_events(*, after: str | None = None, event_type: str | None = None, limit: int | None = None) -> Page:
+    query = select(Event)
+    if event_type:
+        query = query.where(Event.type == event_type)
+    return paginate(query, [(Event.id, int)], descending=False, limit=limit, cursor=after)
