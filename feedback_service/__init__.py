@@ -63,7 +63,7 @@ def _render_item(render_type):
 
 
 def _install_request_hooks(app: Flask) -> None:
-    from .tenancy import set_tenant
+    from .tenancy import restore_request_tenant
 
     @app.before_request
     def _require_json_bodies():
@@ -79,7 +79,7 @@ def _install_request_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _forget_tenant(exc):
-        set_tenant(None)
+        restore_request_tenant()
 
 
 def _configure_logging(app: Flask) -> None:

@@ -62,7 +62,7 @@ def authenticate_api_key() -> None:
     if api_key.revoked_at is not None:
         _unauthorized("This API key has been revoked; create a new one under /settings.")
     g.principal = Principal(organization_id=api_key.organization_id, role=api_key.role, api_key_id=api_key.id)
-    g.tenant_token = set_tenant(api_key.organization_id)
+    set_tenant(api_key.organization_id)
     _touch_last_used(api_key)
     if request.method in WRITE_METHODS and api_key.role == "viewer":
         abort(403, message="This key has the viewer role and can only read.")

@@ -36,6 +36,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SENTIMENT_GRACE_SECONDS": 60,
         "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
         "SENTIMENT_NEGATIVE_THRESHOLD": -0.05,
+        "SMTP_URL": None,
+        "MAIL_FROM": "feedback@localhost",
+        # Seconds to wait before each new attempt at an email (then it is failed).
+        "MAIL_RETRY_SCHEDULE": [30, 120, 600, 1800, 7200],
         "WEBHOOK_ALLOW_PRIVATE_URLS": False,
         "WEBHOOK_RETRY_SCHEDULE": DEFAULT_WEBHOOK_RETRY_SCHEDULE,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
@@ -87,6 +91,10 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         config["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("FEEDBACK_ENV"):
         config["ENV_NAME"] = environ["FEEDBACK_ENV"]
+    if environ.get("SMTP_URL"):
+        config["SMTP_URL"] = environ["SMTP_URL"]
+    if environ.get("MAIL_FROM"):
+        config["MAIL_FROM"] = environ["MAIL_FROM"]
     if environ.get("PUBLIC_BASE_URL"):
         config["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"].rstrip("/")
     if "WEBHOOK_ALLOW_PRIVATE_URLS" in environ:
@@ -100,6 +108,12 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             config["SWEEP_INTERVAL"] = int(environ["SWEEP_INTERVAL"])
         except ValueError as exc:
             raise ConfigError("SWEEP_INTERVAL must be a whole number of seconds") from exc
+    if environ.get("SENTIMENT_GRACE_SECONDS"):
+        # How old a pending comment must be before the sweep enqueues it again.
+        try:
+            config["SENTIMENT_GRACE_SECONDS"] = int(environ["SENTIMENT_GRACE_SECONDS"])
+        except ValueError as exc:
+            raise ConfigError("SENTIMENT_GRACE_SECONDS must be a whole number of seconds") from exc
     return config
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -30,12 +31,24 @@ def current_tenant_id() -> int | None:
 
 
 def set_tenant(organization_id: int | None):
-    """Set the tenant for the rest of this context; returns a token for ``reset_tenant``."""
-    return _current_tenant.set(organization_id)
+    """Serve this tenant for the rest of the request (or context).
+
+    In a request the previous value is restored at teardown, so code around the
+    request (a job, a test's own ``tenant_scope``) gets its tenant back.
+    """
+    token = _current_tenant.set(organization_id)
+    if has_request_context():
+        g.setdefault("_tenant_tokens", []).append(token)
+    return token
 
 
-def reset_tenant(token) -> None:
-    _current_tenant.reset(token)
+def restore_request_tenant() -> None:
+    """Teardown: undo what ``set_tenant`` did during this request."""
+    for token in reversed(g.pop("_tenant_tokens", [])):
+        try:
+            _current_tenant.reset(token)
+        except ValueError:  # set in another context (cannot happen in one WSGI call)
+            _current_tenant.set(None)
 
 
 @contextmanager

@@ -8,8 +8,9 @@ def test_an_answer_with_a_comment_logs_created_then_scored(client, org, make_tou
     answer = client.post(f"/w/{pk}/responses", json={"score": 1, "comment": "Waited 15 minutes. Awful.",
                                                      "customer": {"id": "c-1"}}).json
     page = client.get("/api/v1/events", headers=org.headers).json
-    assert [e["type"] for e in page["data"]] == ["response.created", "response.scored"]
-    created, scored = page["data"]
+    response_events = [e for e in page["data"] if e["type"].startswith("response.")]
+    assert [e["type"] for e in response_events] == ["response.created", "response.scored"]
+    created, scored = response_events
     assert created["data"]["response"]["id"] == answer["id"]
     assert created["data"]["touchpoint"]["name"] == "Contact support"
     assert created["data"]["question"] == "How satisfied are you with your experience?"
@@ -30,8 +31,9 @@ def test_a_consumer_resumes_after_its_last_cursor(client, org, make_touchpoint):
     _, pk = make_touchpoint(org)
     for score in (1, 2, 3):
         client.post(f"/w/{pk}/responses", json={"score": score})
-    first = client.get("/api/v1/events?limit=2", headers=org.headers).json
-    rest = client.get(f"/api/v1/events?after={first['data'][-1]['cursor']}", headers=org.headers).json
+    url = "/api/v1/events?type=response.created"
+    first = client.get(f"{url}&limit=2", headers=org.headers).json
+    rest = client.get(f"{url}&after={first['data'][-1]['cursor']}", headers=org.headers).json
     scores = [e["data"]["response"]["score"] for e in first["data"] + rest["data"]]
     assert scores == [1, 2, 3]
     assert rest["next_cursor"] is None
@@ -39,7 +41,7 @@ def test_a_consumer_resumes_after_its_last_cursor(client, org, make_touchpoint):
 
 def test_events_filter_by_type_and_refuse_unknown_types(client, org, make_touchpoint):
     _, pk = make_touchpoint(org)
-    client.post(f"/w/{pk}/responses", json={"score": 2, "comment": "Meh, slow."})
+    client.post(f"/w/{pk}/responses", json={"score": 4, "comment": "Meh, slow."})
     scored = client.get("/api/v1/events?type=response.scored", headers=org.headers).json["data"]
     bad = client.get("/api/v1/events?type=response.deleted", headers=org.headers)
     assert [e["type"] for e in scored] == ["response.scored"]

@@ -150,7 +150,9 @@ def test_one_customer_across_channels(app, client, org, make_touchpoint):
     found = client.get("/api/v1/customers?email=ANN@example.com", headers=org.headers).json["data"]
     assert len(found) == 1
     timeline = client.get(f"/api/v1/customers/{found[0]['id']}", headers=org.headers).json["timeline"]
-    assert [(e["touchpoint_name"], e["source"]) for e in timeline] == [("Delivery", "email"),
-                                                                         ("Cart & checkout", "widget")]
+    answers = [(e["touchpoint_name"], e["source"]) for e in timeline if e["type"] == "response"]
+    assert answers == [("Delivery", "email"), ("Cart & checkout", "widget")]
+    follow_ups = [(e["touchpoint_name"], e["status"]) for e in timeline if e["type"] == "follow_up"]
+    assert follow_ups == [("Cart & checkout", "new")]  # the comment opened one; nobody owns it yet
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == 2

@@ -2,6 +2,7 @@
 
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
+from .follow_up import OPEN_STATUSES, PRIORITIES, STATUSES, FollowUp, FollowUpActivity, OutboundEmail, RootCause
 from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
@@ -18,6 +19,13 @@ __all__ = [
     "Customer",
     "Display",
     "Event",
+    "FollowUp",
+    "FollowUpActivity",
+    "OPEN_STATUSES",
+    "OutboundEmail",
+    "PRIORITIES",
+    "RootCause",
+    "STATUSES",
     "Journey",
     "Organization",
     "Response",

@@ -44,6 +44,9 @@ class Touchpoint(TenantMixin, TimestampMixin, db.Model):
     # When the widget opens by itself: {"mode": "load" | "exit_intent" | "manual", "delay_seconds"}.
     trigger: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     fatigue_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    # Which answers open a follow-up: every comment always; a low score without
+    # a comment too under "low_scores" (the default), not under "comments".
+    follow_up_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="low_scores")
     current_survey_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("survey_version.id", use_alter=True, name="fk_touchpoint_current_survey_version")
     )

@@ -54,9 +54,13 @@ class CustomerListArgs(ListArgs):
 
 
 class TimelineEntrySchema(Schema):
-    type = fields.String()
+    type = fields.String(metadata={"description": "response or follow_up"})
     at = fields.DateTime()
     response_id = fields.Integer()
+    follow_up_id = fields.Integer()
+    status = fields.String()
+    priority = fields.String()
+    owner = fields.String(allow_none=True)
     touchpoint_id = fields.Integer()
     touchpoint_name = fields.String()
     journey_id = fields.Integer()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
-from . import customers, events, fatigue, links
+from . import customers, events, fatigue, follow_ups, links
 from .metrics import METRICS, ui_texts
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
             raise
         return _replay(previous, digest)
     events.record("response.created", events.response_payload(response))
+    follow_ups.open_for_response(response)
     _enqueue_scoring(response)
     return Submission(response)
 
@@ -174,6 +175,7 @@ def add_comment(touchpoint: Touchpoint, response_id: int, token: str, comment: s
     response.updated_at = utcnow()
     _mark_for_scoring(response)
     db.session.flush()
+    follow_ups.open_for_response(response)  # the comment arrived after the score: its follow-up now, once
     _enqueue_scoring(response)
     return response
 

@@ -64,7 +64,10 @@ def _one(condition) -> Customer | None:
 
 
 def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
-    """Everything the customer told us, newest first, with where and how they said it."""
+    """Everything the customer told us and what we did about it, newest first,
+    with where and how they said it."""
+    from ..models import FollowUp
+
     responses = db.session.scalars(
         select(Response)
         .where(Response.customer_id == customer.id)
@@ -72,8 +75,8 @@ def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
                  joinedload(Response.survey_version))
         .order_by(Response.created_at.desc(), Response.id.desc())
         .limit(limit)
-    ).unique()
-    return [
+    ).unique().all()
+    entries = [
         {
             "type": "response",
             "at": response.created_at,
@@ -92,3 +95,23 @@ def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
         }
         for response in responses
     ]
+    by_response = {response.id: response for response in responses}
+    follow_ups = db.session.scalars(
+        select(FollowUp).where(FollowUp.response_id.in_(list(by_response))).options(joinedload(FollowUp.owner))
+    ).unique().all()
+    entries += [
+        {
+            "type": "follow_up",
+            "at": follow_up.updated_at,
+            "follow_up_id": follow_up.id,
+            "response_id": follow_up.response_id,
+            "touchpoint_id": follow_up.touchpoint_id,
+            "touchpoint_name": by_response[follow_up.response_id].touchpoint.name,
+            "status": follow_up.status,
+            "priority": follow_up.priority,
+            "owner": follow_up.owner.name or follow_up.owner.email if follow_up.owner else None,
+        }
+        for follow_up in follow_ups
+    ]
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries[:limit]

@@ -21,7 +21,7 @@ from ..jobs import enqueue_after_commit
 from ..models import Organization, Response, utcnow
 from ..tasks.sentiment import score_responses
 from ..tenancy import tenant_scope
-from . import customers, journeys, staff, touchpoints
+from . import customers, follow_ups, journeys, staff, touchpoints
 from .metrics import METRICS
 from .organizations import NewOrganization, create_organization
 
@@ -131,7 +131,7 @@ def _seed(organization: Organization) -> None:
 
     people = [(f"cust-{i:04d}", f"customer{i}@mail.example") for i in range(1, CUSTOMERS + 1)]
     now = utcnow()
-    pending = []
+    pending, answers = [], []
     for touchpoint, weights, (good, bad) in created:
         survey = touchpoint.survey
         metric = METRICS[survey.metric]
@@ -150,9 +150,48 @@ def _seed(organization: Organization) -> None:
                 created_at=at, updated_at=at,
             )
             db.session.add(response)
+            answers.append(response)
             if comment:
                 pending.append(response)
     db.session.flush()
+    _work_the_follow_ups(rng, answers, now)
     ids = [r.id for r in pending]
     for start in range(0, len(ids), 500):
         enqueue_after_commit(score_responses, ids[start:start + 500])
+
+
+ROOT_CAUSES = {
+    "Advertisement": ["Promotion rules unclear"],
+    "Browse the shop": ["Stock data out of date", "Own-brand items not marked"],
+    "Cart & checkout": ["Promotion rules unclear", "Discount code bug"],
+    "Contact support": ["Understaffed phone line", "Contact details hard to find"],
+    "Delivery": ["Carrier delay", "Packaging too weak"],
+    "Returns": ["Return label printing fails", "Refund takes too long"],
+}
+
+
+def _work_the_follow_ups(rng: random.Random, answers: list[Response], now) -> None:
+    """Open the follow-ups the answers call for, dated like the answers, and close
+    the older ones the way a team would: so the inbox and the metrics have a story."""
+    for response in sorted(answers, key=lambda r: r.created_at):
+        follow_up = follow_ups.open_for_response(response)
+        if follow_up is None:
+            continue
+        follow_up.created_at = response.created_at
+        follow_up.due_at = response.created_at + (follow_up.due_at - now)
+        age_days = (now - response.created_at).days
+        actor = f"user:{follow_up.owner_id}" if follow_up.owner_id else "system"
+        if age_days < 3 or follow_up.owner_id is None:
+            continue  # recent ones are still waiting
+        follow_up.first_action_at = response.created_at + timedelta(hours=rng.uniform(0.5, 30))
+        roll = rng.random()
+        if roll < 0.55:
+            follow_ups.transition(follow_up.id, "resolved", actor, root_cause=rng.choice(ROOT_CAUSES[response.touchpoint.name]),
+                                  note="Fixed and told the customer.")
+            follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(2, 120))
+        elif roll < 0.75:
+            follow_ups.transition(follow_up.id, "in_progress", actor)
+        elif roll < 0.85:
+            follow_ups.transition(follow_up.id, "no_action", actor, note="Praise passed on to the team.")
+            follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(1, 48))
+    db.session.flush()

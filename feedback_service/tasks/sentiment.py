@@ -26,6 +26,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from ..extensions import db
 from ..jobs import enqueue_after_commit
 from ..models import Customer, Event, Response, SurveyVersion, Touchpoint, utcnow
+from ..services import follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ def _score_rows(rows) -> int:
     # one written here is written by this job only.
     written = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(params)
     _record_scored_events(params, now)
+    # The sentiment may make a follow-up more (or less) urgent.
+    follow_ups.refresh_priorities([p["rid"] for p in params])
     return written
 
 

@@ -16,13 +16,12 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..jobs import PendingJob, dispatch, get_queue
+from ..jobs import PendingJob, dispatch
 from ..models import Response, utcnow
 from .sentiment import BATCH, drain_pending
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOB_ID = "feedback-sweep"
 MAX_PARALLEL_DRAINS = 8
 
 
@@ -50,19 +49,30 @@ def sweep_pending(grace_seconds: int | None = None) -> int:
     return pending
 
 
+def sweep_emails() -> int:
+    """Re-enqueue emails whose next attempt is due (or whose first enqueue was lost)."""
+    from .mail import due_for_retry, send_email
+
+    ids = due_for_retry()
+    db.session.rollback()
+    for email_id in ids:
+        dispatch(PendingJob(send_email, (email_id,), job_id=f"email-{email_id}-sweep-{int(time.time())}",
+                            result_ttl=0))
+    return len(ids)
+
+
 def periodic_sweep() -> int:
-    """The scheduled sweep: do one, then book the next under a fixed id (never twice)."""
+    """The periodic sweep: pending scores, due emails, SLA breaches.
+
+    The worker enqueues this every ``SWEEP_INTERVAL`` seconds from its own loop
+    (``feedback_service.worker``); it books no successor itself. A job that
+    rescheduled itself under a fixed id was deleted along with its own
+    ``result_ttl=0`` record, and was lost whenever a sweep failed, Redis came
+    back empty or RQ's scheduler process died: after that nothing swept.
+    """
+    from .sla import check_sla
+
     count = sweep_pending()
-    schedule_next_sweep()
+    sweep_emails()
+    check_sla()
     return count
-
-
-def schedule_next_sweep() -> None:
-    queue = get_queue()
-    interval = timedelta(seconds=current_app.config["SWEEP_INTERVAL"])
-    job = queue.fetch_job(SWEEP_JOB_ID)
-    if job is not None and job.get_status(refresh=True) in ("scheduled", "queued"):
-        return
-    if job is not None:
-        job.delete()
-    queue.enqueue_in(interval, periodic_sweep, job_id=SWEEP_JOB_ID, result_ttl=0, failure_ttl=3600)

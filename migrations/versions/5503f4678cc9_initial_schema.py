@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7d00a7266508
+Revision ID: 5503f4678cc9
 Revises: 
-Create Date: 2026-11-23 15:42:49.876224
+Create Date: 2026-11-23 15:45:57.318801
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '7d00a7266508'
+revision = '5503f4678cc9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -68,6 +68,17 @@ def upgrade():
     )
     with op.batch_alter_table('journey', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_journey_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('root_cause',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_root_cause_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_root_cause')),
+    sa.UniqueConstraint('organization_id', 'name', name=op.f('uq_root_cause_organization_id_name'))
+    )
+    with op.batch_alter_table('root_cause', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_root_cause_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -146,6 +157,7 @@ def upgrade():
     sa.Column('publishable_key', sa.String(length=64), nullable=False),
     sa.Column('trigger', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('fatigue_days', sa.Integer(), nullable=False),
+    sa.Column('follow_up_policy', sa.String(length=16), nullable=False),
     sa.Column('current_survey_version_id', sa.Integer(), nullable=True),
     sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -237,11 +249,100 @@ def upgrade():
         batch_op.create_index('ix_response_sentiment_pending', ['sentiment_status', 'updated_at'], unique=False)
         batch_op.create_index('ix_response_touchpoint_created', ['touchpoint_id', 'created_at'], unique=False)
 
+    op.create_table('follow_up',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('touchpoint_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.String(length=8), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('root_cause', sa.String(length=200), nullable=True),
+    sa.Column('first_action_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sla_breached_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_follow_up_organization_id_organization'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_follow_up_owner_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['response_id'], ['response.id'], name=op.f('fk_follow_up_response_id_response'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_follow_up_team_id_team'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['touchpoint_id'], ['touchpoint.id'], name=op.f('fk_follow_up_touchpoint_id_touchpoint')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up')),
+    sa.UniqueConstraint('response_id', name=op.f('uq_follow_up_response_id'))
+    )
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_up_org_updated', ['organization_id', 'updated_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_up_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_follow_up_owner_status', ['owner_id', 'status'], unique=False)
+        batch_op.create_index('ix_follow_up_status_due', ['organization_id', 'status', 'due_at'], unique=False)
+
+    op.create_table('follow_up_activity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('follow_up_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('before', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('after', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], name=op.f('fk_follow_up_activity_follow_up_id_follow_up'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_follow_up_activity_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up_activity'))
+    )
+    with op.batch_alter_table('follow_up_activity', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_up_activity_follow_up', ['follow_up_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_up_activity_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('outbound_email',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('follow_up_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['follow_up_id'], ['follow_up.id'], name=op.f('fk_outbound_email_follow_up_id_follow_up'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_outbound_email_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_email'))
+    )
+    with op.batch_alter_table('outbound_email', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbound_email_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_outbound_email_status', ['status', 'updated_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outbound_email', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_email_status')
+        batch_op.drop_index(batch_op.f('ix_outbound_email_organization_id'))
+
+    op.drop_table('outbound_email')
+    with op.batch_alter_table('follow_up_activity', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_activity_organization_id'))
+        batch_op.drop_index('ix_follow_up_activity_follow_up')
+
+    op.drop_table('follow_up_activity')
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_up_status_due')
+        batch_op.drop_index('ix_follow_up_owner_status')
+        batch_op.drop_index(batch_op.f('ix_follow_up_organization_id'))
+        batch_op.drop_index('ix_follow_up_org_updated')
+
+    op.drop_table('follow_up')
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_index('ix_response_touchpoint_created')
         batch_op.drop_index('ix_response_sentiment_pending')
@@ -281,6 +382,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_organization_id'))
 
     op.drop_table('user')
+    with op.batch_alter_table('root_cause', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_root_cause_organization_id'))
+
+    op.drop_table('root_cause')
     with op.batch_alter_table('journey', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journey_organization_id'))
 

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime, utcnow
+from .journey import Touchpoint
+from .response import Response
+from .staff import Team, User
+
+STATUSES = ("new", "assigned", "in_progress", "responded", "resolved", "no_action")
+OPEN_STATUSES = ("new", "assigned", "in_progress")
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+class FollowUp(TenantMixin, TimestampMixin, db.Model):
+    """A customer's comment (or low score) that someone must read and answer."""
+
+    __table_args__ = (
+        Index("ix_follow_up_status_due", "organization_id", "status", "due_at"),
+        Index("ix_follow_up_owner_status", "owner_id", "status"),
+        Index("ix_follow_up_org_updated", "organization_id", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), nullable=False,
+                                             unique=True)
+    touchpoint_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id"), nullable=False)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="new")
+    priority: Mapped[str] = mapped_column(String(8), nullable=False, default="normal")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    root_cause: Mapped[str | None] = mapped_column(String(200))
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic concurrency: two moves on the same follow-up cannot both win.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    response: Mapped[Response] = relationship()
+    touchpoint: Mapped[Touchpoint] = relationship()
+    team: Mapped[Team | None] = relationship()
+    owner: Mapped[User | None] = relationship()
+    activity: Mapped[list[FollowUpActivity]] = relationship(
+        order_by="FollowUpActivity.id", back_populates="follow_up", viewonly=True
+    )
+
+
+class FollowUpActivity(TenantMixin, db.Model):
+    """One immutable line of a follow-up's history: who did what, before and after."""
+
+    __table_args__ = (Index("ix_follow_up_activity_follow_up", "follow_up_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    before: Mapped[dict | None] = mapped_column(JSONType)
+    after: Mapped[dict | None] = mapped_column(JSONType)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="activity")
+
+
+class RootCause(TenantMixin, db.Model):
+    """The organisation's list of why things go wrong, for resolving follow-ups."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class OutboundEmail(TenantMixin, TimestampMixin, db.Model):
+    """An email we owe someone: a reply to a customer, a notice to staff.
+
+    Delivered through the queue with retries; with no SMTP_URL it stays in the
+    outbox, visibly unsent.
+    """
+
+    __table_args__ = (Index("ix_outbound_email_status", "status", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # reply, assignment, escalation
+    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # queued → sent | failed (retries exhausted); outbox when no SMTP server is configured
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

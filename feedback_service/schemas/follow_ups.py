@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ..models import STATUSES
+from ..services import customers
+from ..services.follow_ups import MOVES
+from .common import ListArgs, Schema
+from .responses import TimelineEntrySchema
+
+
+class FollowUpListArgs(ListArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    owner_id = fields.Integer(validate=validate.Range(min=1))
+    team_id = fields.Integer(validate=validate.Range(min=1))
+    touchpoint_id = fields.Integer(validate=validate.Range(min=1))
+    overdue = fields.Boolean()
+    unassigned = fields.Boolean()
+    updated_after = fields.AwareDateTime(default_timezone=None)
+
+
+class AssignSchema(Schema):
+    owner_id = fields.Integer(required=True, strict=True)
+
+
+class TransitionSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    root_cause = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class NoteSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(1, 5000))
+
+
+class ReplySchema(Schema):
+    message = fields.String(required=True, validate=validate.Length(1, 10000))
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    actor = fields.String()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    body = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer()
+    response_id = fields.Integer()
+    touchpoint_id = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    status = fields.String()
+    allowed_moves = fields.Function(lambda f: list(MOVES[f.status]))
+    priority = fields.String()
+    due_at = fields.DateTime()
+    root_cause = fields.String(allow_none=True)
+    first_action_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    sla_breached_at = fields.DateTime(allow_none=True)
+    score = fields.Function(lambda f: f.response.score)
+    comment = fields.Function(lambda f: f.response.comment)
+    customer_id = fields.Function(lambda f: f.response.customer_id)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class FollowUpDetailSchema(FollowUpSchema):
+    activity = fields.List(fields.Nested(ActivitySchema))
+    customer = fields.Method("_customer", metadata={
+        "description": "The customer with their whole timeline, so nobody asks them to repeat their story."})
+
+    def _customer(self, follow_up):
+        customer = follow_up.response.customer
+        if customer is None:
+            return None
+        return {"id": customer.id, "external_id": customer.external_id, "email": customer.email,
+                "timeline": TimelineEntrySchema(many=True).dump(customers.timeline(customer))}
+
+
+class MetricsArgs(Schema):
+    group_by = fields.String(load_default=None, validate=validate.OneOf(("team", "owner")))
+    since = fields.AwareDateTime(load_default=None, default_timezone=None)
+
+
+class RootCauseInSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))

@@ -1,0 +1,275 @@
+"""Closing the loop: every comment becomes a follow-up with an owner, a status,
+a due date, an activity log and, when it is answered, a reply to the customer.
+
+Each change writes its activity entry and its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import wraps
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..models import FollowUp, FollowUpActivity, Organization, Response, RootCause, User, utcnow
+from . import events, mail, priority, routing
+from .lookup import get_or_404, resolve_reference
+from .metrics import METRICS
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+# status -> the statuses it may move to by POST /transition
+MOVES: dict[str, tuple[str, ...]] = {
+    "new": ("assigned", "in_progress", "no_action"),
+    "assigned": ("in_progress", "resolved", "no_action"),
+    "in_progress": ("responded", "resolved", "no_action"),
+    "responded": ("in_progress", "resolved", "no_action"),
+    "resolved": ("in_progress",),
+    "no_action": ("in_progress",),
+}
+CLOSED = ("resolved", "no_action")
+# Answered or closed follow-ups are not late, whatever their due date says.
+WATCHED = ("new", "assigned", "in_progress")
+
+
+def _one_writer(change):
+    """Two people moving the same follow-up at once: the second gets a 409, not a 500.
+
+    The follow-up's version column makes the second UPDATE match no row; that can
+    surface at any flush (autoflush included), so the whole change is guarded.
+    """
+
+    @wraps(change)
+    def guarded(*args, **kwargs):
+        try:
+            return change(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise Conflict("Someone else changed this follow-up just now; reload it and try again.") from None
+
+    return guarded
+
+
+def needs_follow_up(response: Response) -> bool:
+    if response.comment:
+        return True
+    return response.touchpoint.follow_up_policy == "low_scores" and METRICS[response.metric].is_low(response.score)
+
+
+def open_for_response(response: Response) -> FollowUp | None:
+    """Open the response's follow-up if it needs one and has none yet; route it to an owner."""
+    if not needs_follow_up(response):
+        return None
+    existing = db.session.scalar(select(FollowUp).where(FollowUp.response_id == response.id))
+    if existing is not None:
+        return None
+    organization = db.session.get(Organization, response.organization_id)
+    level = priority.priority_for(response)
+    # The team's lock first, before any row that references the team: a fixed
+    # lock order, so simultaneous comments queue instead of deadlocking.
+    owner = routing.choose_owner(response.touchpoint.team_id)
+    now = utcnow()
+    follow_up = FollowUp(response=response, touchpoint_id=response.touchpoint_id, team_id=response.touchpoint.team_id,
+                         status="new", priority=level, due_at=priority.due_at(organization, level, now),
+                         created_at=now, updated_at=now)
+    db.session.add(follow_up)
+    db.session.flush()
+    _log(follow_up, "created", SYSTEM, after={"status": "new", "priority": level})
+    _event("follow_up.created", follow_up)
+    if owner is not None:
+        _assign(follow_up, owner, SYSTEM)
+    else:
+        _tell_admins_of_unassigned(follow_up)
+    return follow_up
+
+
+@_one_writer
+def assign(follow_up_id: int, owner_id: int, actor: str) -> FollowUp:
+    follow_up = get_or_404(FollowUp, follow_up_id, what="follow-up")
+    owner = resolve_reference(User, owner_id, "owner_id")
+    if not owner.is_active or owner.role == "viewer":
+        raise Invalid("owner_id", f"{owner.email} cannot own follow-ups (inactive or a viewer).")
+    if follow_up.owner_id == owner.id:
+        return follow_up
+    _assign(follow_up, owner, actor)
+    return _save(follow_up)
+
+
+def _assign(follow_up: FollowUp, owner: User, actor: str) -> None:
+    before = {"owner_id": follow_up.owner_id, "status": follow_up.status}
+    follow_up.owner = owner
+    if follow_up.status == "new":
+        follow_up.status = "assigned"
+    if actor != SYSTEM:
+        _first_action(follow_up)
+    db.session.flush()
+    _log(follow_up, "assigned", actor, before=before, after={"owner_id": owner.id, "status": follow_up.status})
+    _event("follow_up.assigned", follow_up)
+    mail.queue_email(kind="assignment", to=owner.email, follow_up_id=follow_up.id,
+                     subject=f"[{follow_up.priority}] New follow-up: {follow_up.touchpoint.name}",
+                     body=_assignment_text(follow_up))
+
+
+@_one_writer
+def transition(follow_up_id: int, status: str, actor: str, *, note: str | None = None,
+               root_cause: str | None = None) -> FollowUp:
+    follow_up = get_or_404(FollowUp, follow_up_id, what="follow-up")
+    allowed = MOVES[follow_up.status]
+    if status not in allowed:
+        raise Conflict(f"A follow-up that is {follow_up.status} cannot move to {status}; "
+                       f"allowed: {', '.join(allowed)}.")
+    if status == "assigned" and follow_up.owner_id is None:
+        raise Invalid("status", "Assign an owner with POST /follow-ups/{id}/assign instead.")
+    if status == "no_action" and not (note and note.strip()):
+        raise Invalid("note", "Say why no action is needed.")
+    if status == "resolved":
+        if not (root_cause and root_cause.strip()):
+            raise Invalid("root_cause", "Resolving needs a root cause (from the organisation's list, or new text).")
+        follow_up.root_cause = _root_cause(root_cause.strip())
+    before = {"status": follow_up.status}
+    follow_up.status = status
+    if status in CLOSED:
+        follow_up.resolved_at = utcnow()
+    elif before["status"] in CLOSED:
+        follow_up.resolved_at = None  # reopened
+    _first_action(follow_up)
+    if note and note.strip():
+        _log(follow_up, "note", actor, body=note.strip())
+    _log(follow_up, "status_changed", actor, before=before,
+         after={"status": status, **({"root_cause": follow_up.root_cause} if status == "resolved" else {})})
+    _event("follow_up.status_changed", follow_up, previous_status=before["status"])
+    return _save(follow_up)
+
+
+@_one_writer
+def add_note(follow_up_id: int, body: str, actor: str) -> FollowUp:
+    follow_up = get_or_404(FollowUp, follow_up_id, what="follow-up")
+    if not body.strip():
+        raise Invalid("body", "A note needs some text.")
+    _log(follow_up, "note", actor, body=body.strip())
+    _first_action(follow_up)
+    follow_up.updated_at = utcnow()
+    return _save(follow_up)
+
+
+@dataclass
+class ReplyOutcome:
+    follow_up: FollowUp
+    sent_to: str | None
+
+    @property
+    def kept_as_note(self) -> bool:
+        return self.sent_to is None
+
+
+@_one_writer
+def reply(follow_up_id: int, message: str, actor: str) -> ReplyOutcome:
+    """Answer the customer ("you said, we did"). Without an email address, the
+    message is kept as a note and the caller says so (422)."""
+    follow_up = get_or_404(FollowUp, follow_up_id, what="follow-up")
+    if not message.strip():
+        raise Invalid("message", "A reply needs some text.")
+    customer = follow_up.response.customer
+    if customer is None or not customer.email:
+        _log(follow_up, "note", actor, body=message.strip(), after={"undelivered_reply": True})
+        _first_action(follow_up)
+        follow_up.updated_at = utcnow()
+        return ReplyOutcome(_save(follow_up), None)
+    email = mail.queue_email(kind="reply", to=customer.email, follow_up_id=follow_up.id,
+                             subject=f"About your feedback on {follow_up.touchpoint.name}", body=message.strip())
+    before = {"status": follow_up.status}
+    if follow_up.status not in CLOSED:  # a reply after resolving leaves it resolved
+        follow_up.status = "responded"
+    _first_action(follow_up)
+    _log(follow_up, "reply", actor, body=message.strip(), before=before,
+         after={"status": follow_up.status, "email_id": email.id, "to": customer.email})
+    _event("follow_up.replied", follow_up, message=message.strip())
+    if before["status"] != follow_up.status:
+        _event("follow_up.status_changed", follow_up, previous_status=before["status"])
+    return ReplyOutcome(_save(follow_up), customer.email)
+
+
+def refresh_priorities(response_ids: list[int]) -> None:
+    """Scoring finished: the sentiment may change how urgent these follow-ups are."""
+    rows = db.session.scalars(
+        select(FollowUp).where(FollowUp.response_id.in_(response_ids)).options(joinedload(FollowUp.response))
+    ).all()
+    for follow_up in rows:
+        level = priority.priority_for(follow_up.response)
+        if level == follow_up.priority or follow_up.status in CLOSED:
+            continue
+        organization = db.session.get(Organization, follow_up.organization_id)
+        before = {"priority": follow_up.priority, "due_at": follow_up.due_at.isoformat()}
+        follow_up.priority = level
+        follow_up.due_at = priority.due_at(organization, level, follow_up.created_at)
+        _log(follow_up, "priority_changed", SYSTEM, before=before,
+             after={"priority": level, "due_at": follow_up.due_at.isoformat()})
+
+
+def _save(follow_up: FollowUp) -> FollowUp:
+    db.session.flush()
+    return follow_up
+
+
+def _first_action(follow_up: FollowUp) -> None:
+    if follow_up.first_action_at is None:
+        follow_up.first_action_at = utcnow()
+
+
+def _root_cause(text: str) -> str:
+    known = db.session.scalar(select(RootCause).where(RootCause.name == text))
+    if known is None:
+        db.session.add(RootCause(name=text))
+    return text
+
+
+def _log(follow_up: FollowUp, kind: str, actor: str, *, before=None, after=None, body=None) -> None:
+    db.session.add(FollowUpActivity(follow_up_id=follow_up.id, organization_id=follow_up.organization_id,
+                                    kind=kind, actor=actor, before=before, after=after, body=body,
+                                    created_at=utcnow()))
+
+
+def _event(event_type: str, follow_up: FollowUp, **extra) -> None:
+    events.record(event_type, payload(follow_up, **extra), organization_id=follow_up.organization_id)
+
+
+def payload(follow_up: FollowUp, **extra) -> dict:
+    response = follow_up.response
+    return {
+        "follow_up": {
+            "id": follow_up.id, "status": follow_up.status, "priority": follow_up.priority,
+            "due_at": follow_up.due_at.isoformat(), "root_cause": follow_up.root_cause,
+            "owner": ({"id": follow_up.owner.id, "name": follow_up.owner.name, "email": follow_up.owner.email}
+                      if follow_up.owner else None),
+            "team": {"id": follow_up.team.id, "name": follow_up.team.name} if follow_up.team else None,
+        },
+        "touchpoint": {"id": follow_up.touchpoint.id, "name": follow_up.touchpoint.name},
+        "response": {"id": response.id, "score": response.score, "metric": response.metric,
+                     "comment": response.comment},
+        **extra,
+    }
+
+
+def _assignment_text(follow_up: FollowUp) -> str:
+    response = follow_up.response
+    return (f"A customer's feedback at {follow_up.touchpoint.name} is yours to follow up.\n\n"
+            f"Score: {response.score} ({response.metric.upper()})\n"
+            f"Comment: {response.comment or '(none)'}\n"
+            f"Priority: {follow_up.priority}, due {follow_up.due_at:%Y-%m-%d %H:%M} UTC\n\n"
+            f"Open it in the console: /follow-ups/{follow_up.id}\n")
+
+
+def _tell_admins_of_unassigned(follow_up: FollowUp) -> None:
+    admins = db.session.scalars(select(User).where(User.role == "admin", User.is_active.is_(True))).all()
+    for admin in admins:
+        mail.queue_email(kind="unassigned", to=admin.email, follow_up_id=follow_up.id,
+                         subject=f"Unassigned follow-up: {follow_up.touchpoint.name}",
+                         body="Nobody in the touchpoint's team can take this follow-up; it waits in the "
+                              "unassigned queue.\n\n" + _assignment_text(follow_up))

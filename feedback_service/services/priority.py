@@ -1,0 +1,38 @@
+"""How urgent a follow-up is, and when it is due.
+
+From the score and, once scored, the comment's sentiment: a furious detractor
+is urgent, an unhappy customer high, a delighted promoter low. Due dates come
+from the organisation's SLA hours per priority.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..config import DEFAULT_SLA_HOURS
+from ..models import Organization, Response
+from .metrics import METRICS
+
+FURIOUS = -0.5
+
+
+def priority_for(response: Response) -> str:
+    metric = METRICS[response.metric]
+    low = metric.is_low(response.score)
+    top = response.score == metric.high or (response.metric == "nps" and response.score >= 9)
+    compound = response.sentiment_compound if response.sentiment_status == "scored" else None
+    if low and compound is not None and compound <= FURIOUS:
+        return "urgent"
+    if low or (compound is not None and compound <= FURIOUS):
+        return "high"
+    if top and (compound is None or compound >= 0.05):
+        return "low"
+    return "normal"
+
+
+def sla_hours(organization: Organization, priority: str) -> int:
+    return int({**DEFAULT_SLA_HOURS, **(organization.sla_hours or {})}[priority])
+
+
+def due_at(organization: Organization, priority: str, since: datetime) -> datetime:
+    return since + timedelta(hours=sla_hours(organization, priority))

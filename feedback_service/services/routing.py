@@ -1,0 +1,52 @@
+"""Who owns a new follow-up: the touchpoint's team decides, one person at a time.
+
+Round-robin takes the next active member after the last one assigned;
+least-open takes the active member with the fewest open follow-ups. Both read
+and move the team's position under a row lock (``SELECT … FOR UPDATE`` on
+PostgreSQL; SQLite's write lock, taken at BEGIN IMMEDIATE, serialises writers),
+so two simultaneous comments never go to the same person by a race.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import OPEN_STATUSES, FollowUp, Team, User, team_member
+
+
+def choose_owner(team_id: int | None) -> User | None:
+    """The member of staff who should take the next follow-up of this team, or None."""
+    if team_id is None:
+        return None
+    # FOR NO KEY UPDATE: serialises choosers without conflicting with the key-share
+    # locks that inserting rows which reference the team take.
+    team = db.session.scalar(select(Team).where(Team.id == team_id).with_for_update(key_share=True))
+    if team is None:
+        return None
+    members = list(db.session.scalars(
+        select(User).join(team_member, team_member.c.user_id == User.id)
+        .where(team_member.c.team_id == team.id, User.is_active.is_(True), User.role != "viewer")
+        .order_by(User.id)
+    ))
+    if not members:
+        return None
+    owner = _least_open(members) if team.assignment == "least_open" else _next_after(members, team.last_assigned_user_id)
+    team.last_assigned_user_id = owner.id
+    return owner
+
+
+def _next_after(members: list[User], last_id: int | None) -> User:
+    for member in members:
+        if last_id is None or member.id > last_id:
+            return member
+    return members[0]
+
+
+def _least_open(members: list[User]) -> User:
+    counts = dict(db.session.execute(
+        select(FollowUp.owner_id, func.count())
+        .where(FollowUp.owner_id.in_([m.id for m in members]), FollowUp.status.in_(OPEN_STATUSES))
+        .group_by(FollowUp.owner_id)
+    ).all())
+    return min(members, key=lambda member: (counts.get(member.id, 0), member.id))

@@ -1,0 +1,87 @@
+"""Deliver one queued email over SMTP; on failure, book the next attempt.
+
+The job takes the email's id and does nothing for an email already sent, so
+a retry or a sweep that enqueues it twice sends it once. The sweep re-enqueues
+emails whose next attempt is due, so retries survive Redis losing its data.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import OutboundEmail, utcnow
+
+log = logging.getLogger(__name__)
+SMTP_TIMEOUT = 10
+
+
+def send_email(email_id: int) -> str:
+    email = db.session.scalar(select(OutboundEmail).where(OutboundEmail.id == email_id).with_for_update())
+    if email is None or email.status != "queued":
+        db.session.rollback()
+        return "nothing to do"
+    email.attempts += 1
+    try:
+        _deliver(email)
+    except (OSError, smtplib.SMTPException) as error:
+        schedule = current_app.config["MAIL_RETRY_SCHEDULE"]
+        email.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if email.attempts > len(schedule):
+            email.status = "failed"
+            email.next_attempt_at = None
+            log.warning("email %s failed for good after %d attempts: %s", email.id, email.attempts, error)
+        else:
+            email.next_attempt_at = utcnow() + timedelta(seconds=schedule[email.attempts - 1])
+            log.info("email %s attempt %d failed (%s); next at %s", email.id, email.attempts, error,
+                     email.next_attempt_at)
+        db.session.commit()
+        return email.status
+    email.status = "sent"
+    email.sent_at = utcnow()
+    email.last_error = None
+    email.next_attempt_at = None
+    db.session.commit()
+    return "sent"
+
+
+def _deliver(email: OutboundEmail) -> None:
+    url = urlsplit(current_app.config["SMTP_URL"])
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Message-ID"] = f"<feedback-{email.organization_id}-{email.id}@{url.hostname or 'localhost'}>"
+    message.set_content(email.body)
+    options = parse_qs(url.query)
+    if url.scheme == "smtps":
+        client = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=SMTP_TIMEOUT,
+                                  context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(url.hostname, url.port or 25, timeout=SMTP_TIMEOUT)
+    with client:
+        if url.scheme == "smtp" and options.get("starttls", ["0"])[0] in ("1", "true"):
+            client.starttls(context=ssl.create_default_context())
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(message)
+
+
+def due_for_retry(grace_seconds: int = 60) -> list[int]:
+    """Queued emails whose retry is due, or whose first attempt never ran (after a grace period)."""
+    now = utcnow()
+    return list(db.session.scalars(
+        select(OutboundEmail.id).where(
+            OutboundEmail.status == "queued",
+            ((OutboundEmail.next_attempt_at.is_(None)) & (OutboundEmail.created_at <= now - timedelta(seconds=grace_seconds)))
+            | (OutboundEmail.next_attempt_at <= now),
+        )
+    ))

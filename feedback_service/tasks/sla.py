@@ -1,0 +1,54 @@
+"""The SLA watch: follow-ups past their due date are marked, announced once, and escalated."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import FollowUp, FollowUpActivity, User, utcnow
+from ..services import events, mail
+from ..services.follow_ups import SYSTEM, WATCHED, payload
+
+log = logging.getLogger(__name__)
+
+
+def check_sla(now: datetime | None = None) -> int:
+    """Mark every newly overdue follow-up; returns how many breached now. Safe to run twice."""
+    now = now or utcnow()
+    overdue = db.session.scalars(
+        select(FollowUp)
+        .where(FollowUp.status.in_(WATCHED), FollowUp.due_at < now, FollowUp.sla_breached_at.is_(None))
+        .options(joinedload(FollowUp.team), joinedload(FollowUp.owner))
+        .with_for_update(skip_locked=True, of=FollowUp)
+    ).unique().all()
+    for follow_up in overdue:
+        follow_up.sla_breached_at = now
+        db.session.add(FollowUpActivity(follow_up_id=follow_up.id, organization_id=follow_up.organization_id,
+                                        kind="sla_breached", actor=SYSTEM, created_at=now,
+                                        after={"due_at": follow_up.due_at.isoformat()}))
+        events.record("follow_up.sla_breached", payload(follow_up, breached_at=now.isoformat()),
+                      organization_id=follow_up.organization_id)
+        for person in _escalation_targets(follow_up):
+            mail.queue_email(kind="escalation", to=person.email, follow_up_id=follow_up.id,
+                             organization_id=follow_up.organization_id,
+                             subject=f"Overdue follow-up: {follow_up.touchpoint.name} ({follow_up.priority})",
+                             body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
+                                  f"is still {follow_up.status}. Owner: "
+                                  f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
+                                  f"Open it: /follow-ups/{follow_up.id}\n")
+    db.session.commit()
+    if overdue:
+        log.info("%d follow-ups breached their SLA", len(overdue))
+    return len(overdue)
+
+
+def _escalation_targets(follow_up: FollowUp) -> list[User]:
+    """The team's lead, or the organisation's admins when the team has none."""
+    if follow_up.team is not None and follow_up.team.lead is not None and follow_up.team.lead.is_active:
+        return [follow_up.team.lead]
+    return list(db.session.scalars(select(User).where(
+        User.organization_id == follow_up.organization_id, User.role == "admin", User.is_active.is_(True))))

@@ -1,0 +1,306 @@
+"""Read and heed: every comment becomes a follow-up that someone owns and closes."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from feedback_service.extensions import db
+from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, utcnow
+
+
+@pytest.fixture
+def support(org, make_team, make_touchpoint):
+    """A 'Contact support' touchpoint owned by a round-robin team of three agents."""
+    team_id = make_team(org, "Support", members=3)
+    tp_id, pk = make_touchpoint(org, name="Contact support", team_id=team_id, survey={"metric": "csat"})
+    return {"team_id": team_id, "touchpoint_id": tp_id, "pk": pk}
+
+
+def answer(client, pk, score, comment=None, email="ann@example.com", key=None):
+    body = {"score": score, "customer": {"id": "cust-1", "email": email} if email else None}
+    if comment is not None:
+        body["comment"] = comment
+    headers = {"Idempotency-Key": key} if key else {}
+    return client.post(f"/w/{pk}/responses", json=body, headers=headers).json
+
+
+def follow_ups(client, org, **filters):
+    query = "&".join(f"{k}={v}" for k, v in filters.items())
+    return client.get(f"/api/v1/follow-ups?{query}", headers=org.headers).json["data"]
+
+
+def test_a_comment_opens_an_assigned_follow_up(client, org, support):
+    answer(client, support["pk"], 4, "Helpful, but the wait was long.")
+    [item] = follow_ups(client, org)
+    assert item["status"] == "assigned"
+    assert item["team_id"] == support["team_id"]
+    assert item["owner_id"] is not None
+    assert item["comment"] == "Helpful, but the wait was long."
+
+
+def test_a_low_score_without_comment_opens_one_by_default_and_not_under_comments_policy(
+        app, client, org, make_touchpoint, support):
+    answer(client, support["pk"], 1)
+    _, quiet_pk = make_touchpoint(org, name="Delivery")
+    with app.app_context():
+        from feedback_service.models import Touchpoint
+
+        db.session.execute(db.update(Touchpoint).where(Touchpoint.name == "Delivery").values(follow_up_policy="comments"))
+        db.session.commit()
+    answer(client, quiet_pk, 1)
+    answer(client, support["pk"], 5)  # a happy score alone needs nobody
+    assert [f["score"] for f in follow_ups(client, org)] == [1]
+
+
+def test_a_comment_added_later_opens_its_follow_up_then_once(client, org, support):
+    first = answer(client, support["pk"], 4)
+    assert follow_ups(client, org) == []
+    for _ in range(2):
+        client.patch(f"/w/{support['pk']}/responses/{first['id']}", json={"comment": "Great agent, Sofia."},
+                     headers={"Authorization": f"Bearer {first['edit_token']}"})
+    assert len(follow_ups(client, org)) == 1
+
+
+def test_priority_follows_score_and_sentiment(client, org, support):
+    answer(client, support["pk"], 1, "Horrible, rude and useless. I am furious!")
+    answer(client, support["pk"], 5, "Wonderful, thank you so much, brilliant help!")
+    answer(client, support["pk"], 3, "It was okay.")
+    by_score = {f["score"]: f for f in follow_ups(client, org)}
+    assert by_score[1]["priority"] == "urgent"
+    assert by_score[5]["priority"] == "low"
+    assert by_score[3]["priority"] == "normal"
+    urgent_hours = (_parse(by_score[1]["due_at"]) - _parse(by_score[1]["created_at"])).total_seconds() / 3600
+    assert round(urgent_hours) == 4
+
+
+def _parse(value):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def test_whole_lifecycle_through_the_api(client, org, support):
+    answer(client, support["pk"], 2, "The free shipping never applied.")
+    [item] = follow_ups(client, org)
+    url = f"/api/v1/follow-ups/{item['id']}"
+    moved = client.post(f"{url}/transition", json={"status": "in_progress"}, headers=org.headers)
+    assert moved.status_code == 200 and moved.json["status"] == "in_progress"
+    noted = client.post(f"{url}/notes", json={"body": "Socks are not our brand; refunding shipping."},
+                        headers=org.headers)
+    assert noted.status_code == 201
+    replied = client.post(f"{url}/reply", json={"message": "You said the free shipping failed; we refunded it."},
+                          headers=org.headers)
+    assert replied.status_code == 201 and replied.json["status"] == "responded"
+    refused = client.post(f"{url}/transition", json={"status": "resolved"}, headers=org.headers)
+    assert refused.status_code == 422 and "root_cause" in refused.json["errors"]
+    resolved = client.post(f"{url}/transition", json={"status": "resolved", "root_cause": "Promotion rules unclear"},
+                           headers=org.headers)
+    assert resolved.json["status"] == "resolved" and resolved.json["root_cause"] == "Promotion rules unclear"
+    reopened = client.post(f"{url}/transition", json={"status": "in_progress"}, headers=org.headers)
+    assert reopened.json["status"] == "in_progress"
+    detail = client.get(url, headers=org.headers).json
+    kinds = [a["kind"] for a in detail["activity"]]
+    assert kinds == ["created", "assigned", "status_changed", "note", "reply", "status_changed", "status_changed"]
+    assert detail["activity"][2]["before"] == {"status": "assigned"}
+    assert detail["activity"][2]["after"] == {"status": "in_progress"}
+    assert detail["customer"]["email"] == "ann@example.com"
+    assert any(e["type"] == "response" for e in detail["customer"]["timeline"])
+    causes = client.get("/api/v1/root-causes", headers=org.headers).json["data"]
+    assert causes == ["Promotion rules unclear"]
+
+
+def test_illegal_moves_are_409_naming_the_allowed_ones(client, org, support):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    refused = client.post(f"/api/v1/follow-ups/{item['id']}/transition", json={"status": "responded"},
+                          headers=org.headers)
+    assert refused.status_code == 409
+    assert "in_progress, resolved, no_action" in refused.json["message"]
+    assert client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json["status"] == "assigned"
+
+
+def test_no_action_needs_a_note(client, org, support):
+    answer(client, support["pk"], 3, "Fine I guess.")
+    [item] = follow_ups(client, org)
+    url = f"/api/v1/follow-ups/{item['id']}/transition"
+    assert client.post(url, json={"status": "no_action"}, headers=org.headers).status_code == 422
+    done = client.post(url, json={"status": "no_action", "note": "Nothing to fix."}, headers=org.headers)
+    assert done.json["status"] == "no_action"
+
+
+def test_reply_to_a_customer_without_email_is_422_and_kept_as_a_note(app, client, org, support):
+    answer(client, support["pk"], 2, "Rude agent.", email=None)
+    [item] = follow_ups(client, org)
+    refused = client.post(f"/api/v1/follow-ups/{item['id']}/reply", json={"message": "We are sorry."},
+                          headers=org.headers)
+    assert refused.status_code == 422
+    assert "no email" in refused.json["message"]
+    detail = client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json
+    assert detail["activity"][-1]["kind"] == "note"
+    assert detail["activity"][-1]["body"] == "We are sorry."
+    assert detail["status"] == "assigned"
+
+
+@pytest.mark.parametrize("path, body, field, status", [
+    ("assign", {"owner_id": 999}, "owner_id", 422),
+    ("assign", {}, "owner_id", 422),
+    ("assign", {"owner_id": "1"}, "owner_id", 422),
+    ("notes", {"body": ""}, "body", 422),
+    ("transition", {"status": "closed"}, "status", 422),
+    ("reply", {"message": ""}, "message", 422),
+])
+def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, client, org, support, path, body, field, status):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(FollowUpActivity))
+    refused = client.post(f"/api/v1/follow-ups/{item['id']}/{path}", json=body, headers=org.headers)
+    assert refused.status_code == status
+    assert field in refused.json["errors"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(FollowUpActivity)) == before
+
+
+def test_an_owner_from_another_organisation_is_refused(client, org, make_org, support):
+    other = make_org("Other")
+    foreign_admin = client.get("/api/v1/users", headers=other.headers).json["data"][0]
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    refused = client.post(f"/api/v1/follow-ups/{item['id']}/assign", json={"owner_id": foreign_admin["id"]},
+                          headers=org.headers)
+    assert refused.status_code == 422 and "owner_id" in refused.json["errors"]
+
+
+def test_a_viewer_cannot_work_follow_ups(client, org, make_key, support):
+    viewer = make_key(org, "viewer")
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    refused = client.post(f"/api/v1/follow-ups/{item['id']}/notes", json={"body": "hi"}, headers=viewer)
+    assert refused.status_code == 403
+
+
+def test_another_organisation_sees_no_follow_ups(client, org, make_org, support):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    other = make_org("Other")
+    assert follow_ups(client, other) == []
+    assert client.get(f"/api/v1/follow-ups/{item['id']}", headers=other.headers).status_code == 404
+    assert client.post(f"/api/v1/follow-ups/{item['id']}/notes", json={"body": "x"},
+                       headers=other.headers).status_code == 404
+
+
+def test_round_robin_spreads_twenty_concurrent_comments_evenly(app, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Web", members=4)
+    _, pk = make_touchpoint(org, name="Checkout", team_id=team_id)
+
+    def submit(i):
+        with app.test_client() as client:
+            return client.post(f"/w/{pk}/responses", json={"score": 2, "comment": f"Problem {i}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(submit, range(20))) == [201] * 20
+    with app.app_context():
+        owners = db.session.execute(select(FollowUp.owner_id, func.count()).group_by(FollowUp.owner_id)).all()
+    assert sorted(n for _, n in owners) == [5, 5, 5, 5]
+    assert None not in dict(owners)
+
+
+def test_least_open_goes_to_the_member_with_fewest_open(client, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Shipping", members=2, assignment="least_open")
+    _, pk = make_touchpoint(org, name="Delivery", team_id=team_id)
+    answer(client, pk, 2, "Late parcel.")
+    answer(client, pk, 2, "Crushed box.")
+    first, second = sorted(follow_ups(client, org), key=lambda f: f["id"])
+    client.post(f"/api/v1/follow-ups/{first['id']}/transition", json={"status": "no_action", "note": "dup"},
+                headers=org.headers)
+    answer(client, pk, 2, "Wrong size.")
+    newest = max(follow_ups(client, org), key=lambda f: f["id"])
+    assert newest["owner_id"] == first["owner_id"]  # the one whose only follow-up is closed
+
+
+def test_inactive_staff_are_skipped_and_nobody_left_means_unassigned(client, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Returns", members=1)
+    _, pk = make_touchpoint(org, name="Returns", team_id=team_id)
+    member = client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"][0]
+    client.patch(f"/api/v1/users/{member}", json={"is_active": False}, headers=org.headers)
+    answer(client, pk, 2, "No label.")
+    [item] = follow_ups(client, org)
+    assert item["owner_id"] is None and item["status"] == "new"
+    assert follow_ups(client, org, unassigned="true")[0]["id"] == item["id"]
+
+
+def test_unassigned_follow_up_tells_the_admins(app, client, org, make_touchpoint):
+    _, pk = make_touchpoint(org, name="Advert")  # no team
+    answer(client, pk, 1, "Misleading offer.")
+    with app.app_context():
+        emails = db.session.scalars(select(OutboundEmail)).all()
+    assert [(e.kind, e.to_address, e.status) for e in emails] == [("unassigned", org.admin_email, "outbox")]
+
+
+def test_sla_breach_is_marked_once_announced_and_escalated(app, client, org, support):
+    from feedback_service.tasks.sla import check_sla
+
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    with app.app_context():
+        assert check_sla(now=utcnow()) == 0
+        later = utcnow() + timedelta(hours=25)  # high priority: 24 h
+        assert check_sla(now=later) == 1
+        assert check_sla(now=later + timedelta(hours=1)) == 0
+        escalations = db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "escalation")).all()
+    breached = [e for e in client.get("/api/v1/events?type=follow_up.sla_breached", headers=org.headers).json["data"]]
+    assert len(breached) == 1 and breached[0]["data"]["follow_up"]["id"] == item["id"]
+    team = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json
+    lead = client.get(f"/api/v1/users/{team['member_ids'][0]}", headers=org.headers).json if team["lead_id"] is None \
+        else client.get(f"/api/v1/users/{team['lead_id']}", headers=org.headers).json
+    assert [e.to_address for e in escalations] in ([org.admin_email], [lead["email"]])
+
+
+def test_events_are_written_for_each_change(client, org, support):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    client.post(f"/api/v1/follow-ups/{item['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
+    types = [e["type"] for e in client.get("/api/v1/events", headers=org.headers).json["data"]
+             if e["type"].startswith("follow_up.")]
+    assert types == ["follow_up.created", "follow_up.assigned", "follow_up.replied", "follow_up.status_changed"]
+
+
+def test_loop_metrics_per_team_and_owner(client, org, support):
+    for i in range(3):
+        answer(client, support["pk"], 2, f"Problem {i}")
+    items = follow_ups(client, org)
+    client.post(f"/api/v1/follow-ups/{items[0]['id']}/transition",
+                json={"status": "resolved", "root_cause": "Understaffed"}, headers=org.headers)
+    metrics = client.get("/api/v1/follow-ups/metrics?group_by=team", headers=org.headers).json
+    assert metrics["overall"]["n"] == 3 and metrics["overall"]["open"] == 2
+    assert metrics["overall"]["resolved_within_sla"] == {"n": 1, "share": 1.0}
+    assert metrics["overall"]["top_root_causes"] == [{"root_cause": "Understaffed", "n": 1}]
+    assert [g["name"] for g in metrics["groups"]] == ["Support"]
+    by_owner = client.get("/api/v1/follow-ups/metrics?group_by=owner", headers=org.headers).json
+    assert sum(g["n"] for g in by_owner["groups"]) == 3
+
+
+def test_two_concurrent_moves_cannot_both_win(app, client, org, support):
+    from feedback_service.errors import Conflict
+    from feedback_service.services import follow_ups as service
+    from feedback_service.tenancy import tenant_scope
+
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    with app.app_context(), tenant_scope(org.id):
+        stale = db.session.get(FollowUp, item["id"])  # one staff member's view...
+        db.session.expunge(stale)
+        db.session.rollback()  # ...read in a transaction that has ended (SQLite holds no lock)
+        with ThreadPoolExecutor(max_workers=1) as other_request:  # another's move, in its own session
+            moved = other_request.submit(
+                lambda: app.test_client().post(f"/api/v1/follow-ups/{item['id']}/transition",
+                                               json={"status": "in_progress"}, headers=org.headers)).result()
+        assert moved.status_code == 200
+        db.session.add(stale)  # the first one now acts on what they saw
+        with pytest.raises(Conflict):
+            service.transition(item["id"], "no_action", "user:1", note="duplicate")
+    assert client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json["status"] == "in_progress"

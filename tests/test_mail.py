@@ -1,0 +1,132 @@
+"""Replies reach the customer over SMTP, and survive the mail server being away."""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from feedback_service import create_app
+from feedback_service.extensions import db
+from feedback_service.models import OutboundEmail, utcnow
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def mail_app(app_config, smtp_port):
+    return create_app({**app_config, "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "RATELIMIT_STORAGE_URI": "memory://",
+                       "MAIL_FROM": "care@stride-shoes.example"})
+
+
+@pytest.fixture
+def follow_up(mail_app, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Support", members=1)
+    _, pk = make_touchpoint(org, name="Contact support", team_id=team_id)
+    client = mail_app.test_client()
+    client.post(f"/w/{pk}/responses", json={"score": 1, "comment": "Fifteen minutes on hold.",
+                                            "customer": {"email": "ann@example.com"}})
+    return client.get("/api/v1/follow-ups", headers=org.headers).json["data"][0]
+
+
+def start_inbox(port: int) -> tuple[Controller, Inbox]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, inbox
+
+
+def emails(app, kind="reply"):
+    with app.app_context():
+        return db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == kind)).all()
+
+
+def test_reply_is_delivered_to_the_customer(mail_app, org, follow_up, smtp_port):
+    controller, inbox = start_inbox(smtp_port)
+    try:
+        client = mail_app.test_client()
+        replied = client.post(f"/api/v1/follow-ups/{follow_up['id']}/reply",
+                              json={"message": "You said the wait was long; we added two agents."},
+                              headers=org.headers)
+        assert replied.status_code == 201
+    finally:
+        controller.stop()
+    to_customer = [(rcpt, body) for rcpt, body in inbox.messages if rcpt == ["ann@example.com"]]
+    assert len(to_customer) == 1
+    assert "we added two agents" in to_customer[0][1]
+    assert "From: care@stride-shoes.example" in to_customer[0][1]
+    [email] = emails(mail_app)
+    assert (email.status, email.attempts) == ("sent", 1)
+
+
+def test_reply_is_retried_when_the_mail_server_was_down(mail_app, org, follow_up, smtp_port):
+    from feedback_service.tasks.mail import send_email
+    from feedback_service.tasks.sweep import sweep_emails
+
+    client = mail_app.test_client()
+    client.post(f"/api/v1/follow-ups/{follow_up['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
+    [email] = emails(mail_app)
+    assert (email.status, email.attempts) == ("queued", 1)
+    assert "ConnectionRefusedError" in email.last_error
+    controller, inbox = start_inbox(smtp_port)
+    try:
+        with mail_app.app_context():
+            db.session.get(OutboundEmail, email.id).next_attempt_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+            assert sweep_emails() >= 1  # in-process: the sweep runs send_email at once
+            assert send_email(email.id) == "nothing to do"  # a second run sends nothing more
+    finally:
+        controller.stop()
+    [email] = emails(mail_app)
+    assert (email.status, email.attempts) == ("sent", 2)
+    assert [rcpt for rcpt, _ in inbox.messages].count(["ann@example.com"]) == 1
+
+
+def test_delivery_gives_up_after_the_retry_schedule(mail_app, org, follow_up, monkeypatch):
+    from feedback_service.tasks.mail import send_email
+
+    monkeypatch.setitem(mail_app.config, "MAIL_RETRY_SCHEDULE", [1])
+    client = mail_app.test_client()
+    client.post(f"/api/v1/follow-ups/{follow_up['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
+    [email] = emails(mail_app)
+    with mail_app.app_context():
+        assert send_email(email.id) == "failed"
+    [email] = emails(mail_app)
+    assert (email.status, email.attempts) == ("failed", 2)
+
+
+def test_without_smtp_url_replies_stay_in_the_outbox(app, client, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Support", members=1)
+    _, pk = make_touchpoint(org, team_id=team_id)
+    client.post(f"/w/{pk}/responses", json={"score": 1, "comment": "Bad.", "customer": {"email": "a@example.com"}})
+    item = client.get("/api/v1/follow-ups", headers=org.headers).json["data"][0]
+    client.post(f"/api/v1/follow-ups/{item['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
+    [email] = emails(app)
+    assert (email.status, email.sent_at) == ("outbox", None)
+
+
+def test_the_owner_is_emailed_about_a_new_assignment(mail_app, org, follow_up):
+    [notice] = emails(mail_app, kind="assignment")
+    assert notice.to_address.endswith("@staff.example")
+    assert "Fifteen minutes on hold." in notice.body
