@@ -55,6 +55,7 @@ def resolve_customer(*, external_id: str | None, email: str | None, seen_at: dat
         db.session.add(customer)
         db.session.flush()
         return customer
+    customer.first_seen_at = min(customer.first_seen_at, seen_at)  # answers can arrive out of order
     customer.last_seen_at = max(customer.last_seen_at, seen_at)
     return customer
 
