@@ -20,6 +20,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(email_links)
     app.cli.add_command(rescore)
+    from .export_cli import export
+
+    app.cli.add_command(export)
 
 
 def _require_schema() -> None:
@@ -53,6 +56,8 @@ def create_org(name: str, admin_email: str, admin_password: str | None, as_json:
     _require_schema()
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
+    if len(name.strip()) > 200:
+        raise click.BadParameter("use at most 200 characters", param_hint="NAME")
     try:
         validate_email(admin_email, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -49,8 +49,11 @@ def empty_database(directory: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in url else "?"
+    # Tests need no durability: not waiting for the WAL flush on every commit
+    # makes the PostgreSQL run several times faster on a slow disk.
+    options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
     try:
-        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+        yield f"{url}{separator}options={options}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -131,15 +134,21 @@ def _clean_database(request, app, _migrated_tables):
     with app.app_context():
         db.session.remove()
         tables = _migrated_tables
+        # DELETE, not TRUNCATE: on tables this small it is several times faster
+        # on PostgreSQL, which adds up over hundreds of tests.
+        # touchpoint <-> survey_version reference each other; break the cycle
+        # first, or the foreign keys refuse either delete.
+        statements = ['UPDATE "touchpoint" SET current_survey_version_id = NULL']
+        statements += [f'DELETE FROM "{table}"' for table in tables]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+                # Ids restart at 1, as they do on SQLite once a table is empty.
+                statements += [f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), 1, false)"
+                               for table in tables if "id" in db.metadata.tables[table].c]
+                conn.execute(text(";\n".join(statements)))
             else:
-                # touchpoint <-> survey_version reference each other; break the
-                # cycle first, or SQLite's foreign keys refuse either delete.
-                conn.execute(text('UPDATE "touchpoint" SET current_survey_version_id = NULL'))
-                for table in tables:
-                    conn.execute(text(f'DELETE FROM "{table}"'))
+                for statement in statements:
+                    conn.execute(text(statement))
 
 
 @pytest.fixture

@@ -175,16 +175,20 @@
       if (!again(x.s)) drop(e.key); // a 4xx that will never succeed
       return null;
     };
-    // PATCH the pending comment with the edit token of a 201 body.
+    // PATCH the pending comment with the edit token of a 201 body. Resolves to false when that
+    // token was refused (it lives 30 minutes: the customer took longer to write); the entry stays.
     const patch = async (e, a) => {
       const x = await req('PATCH', '/w/' + enc(e.pk) + '/responses/' + enc(a.id), { comment: e.comment },
         { Authorization: 'Bearer ' + a.edit_token });
+      if (x.s === 403) return false;
       if (!again(x.s)) drop(e.key);
+      return true;
     };
-    // Send a queued entry in full: the score (a replay if it already arrived), then the comment.
+    // Send a queued entry in full: the score (a replay if it already arrived, with a fresh edit
+    // token), then the comment. A fresh token refused too will never do: give up on the comment.
     const sync = async e => {
       const a = await post(e);
-      if (a && e.comment != null) await patch(e, a);
+      if (a && e.comment != null && !(await patch(e, a))) drop(e.key);
     };
 
     let cur = null; // the entry this page is sending itself; the flush leaves it alone
@@ -205,13 +209,19 @@
       if (c.email) o.email = String(c.email);
       return o;
     };
-    // The API takes a flat object of <= 20 keys with short scalar values: keep what fits.
+    // The API takes a flat object of <= 20 keys of 1-64 characters with short scalar values, and
+    // refuses the whole answer (422, so it is dropped) for anything else: keep only what fits.
+    // Strings are cut at 200 code points (the API counts those, not UTF-16 units), never inside an
+    // emoji; NUL and lone surrogates, which the API refuses too, are left out.
     const context = c => {
       const o = {};
-      keys(c && typeof c === 'object' ? c : {}).slice(0, 20).forEach(k => {
+      keys(c && typeof c === 'object' ? c : {}).filter(k => k && k.length < 65).slice(0, 20).forEach(k => {
         const v = c[k], t = typeof v;
         if (v == null || t === 'boolean' || (t === 'number' && isFinite(v))) o[k] = v;
-        else if (t === 'string') o[k] = v.slice(0, 200);
+        else if (t === 'string') {
+          o[k] = [...v].filter(ch => ch > '\0' && (ch.length > 1 || ch < '\ud800' || ch > '\udfff'))
+            .slice(0, 200).join('');
+        }
       });
       return o;
     };
@@ -221,13 +231,25 @@
       return o;
     };
 
+    // Fatigue for anonymous visitors, whom the server cannot recognise: this browser remembers
+    // when it last showed each survey, for the touchpoint's fatigue window.
+    const SEEN = 'feedback_widget.seen.v1';
+    const seen = () => {
+      try { return JSON.parse(localStorage.getItem(SEEN)) || {}; } catch (e) { return {}; }
+    };
+    const saw = pk => {
+      try { const s = seen(); s[pk] = Date.now(); localStorage.setItem(SEEN, JSON.stringify(s)); } catch (e) { }
+    };
+
     const fetchSurvey = async (pk, who) => {
       const q = new URLSearchParams();
       if (who.id) q.set('customer_id', who.id);
       if (who.email) q.set('customer_email', who.email);
       q.set('lang', navigator.language || '');
-      const x = await req('GET', '/w/' + enc(pk) + '/survey?' + q);
-      return x.s === 200 && x.j && x.j.survey ? x.j : null;
+      const x = await req('GET', '/w/' + enc(pk) + '/survey?' + q), j = x.j;
+      if (x.s !== 200 || !j || !j.survey) return null;
+      if (!keys(who).length && Date.now() - (+seen()[pk] || 0) < (+j.fatigue_days || 0) * 864e5) j.suppressed = true;
+      return j;
     };
 
     // ---- rendering ------------------------------------------------------------
@@ -314,8 +336,8 @@
         entry.comment = comment;
         put(entry); // the pending PATCH survives a reload too
         const a = await posted;
-        if (a) await patch(entry, a);
-        else await sync(entry); // the score did not arrive: retry it, then the comment
+        // The score did not arrive, or its edit token expired: send it again, then the comment.
+        if (!a || !(await patch(entry, a))) await sync(entry);
         if (cur === entry) cur = null;
       };
 
@@ -338,6 +360,7 @@
       (d.body || d.documentElement).appendChild(host);
       btns[0].focus({ preventScroll: true });
       req('POST', '/w/' + enc(pk) + '/displays', withWho({}, who, ctx)); // one impression
+      if (!keys(who).length) saw(pk);
       return true;
     };
 

@@ -8,7 +8,9 @@ contract names fields directly, so locations are folded away here.
 
 from __future__ import annotations
 
+import flask
 import flask_smorest
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 _DEFAULT_MESSAGES = {
@@ -62,3 +64,20 @@ class Api(flask_smorest.Api):
             if name.lower() == "allow":
                 headers["Allow"] = value
         return payload, error.code, headers
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, answering a body nested too deep for Python's JSON parser
+    (a RecursionError, not a decode error) with the same 400 as malformed JSON."""
+
+    def _raw_load_json(self, req: flask.Request):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as error:
+            self._handle_invalid_json_error(error, req)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with that parser: use it for every API blueprint."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()

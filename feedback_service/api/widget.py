@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ..database import commit
 from ..extensions import limiter
@@ -24,6 +24,7 @@ from ..schemas.widget import (
 )
 from ..tenancy import set_tenant
 from . import cors
+from .base import Blueprint
 
 blp = Blueprint("widget", __name__, url_prefix="/w",
                 description="Public survey routes for the embeddable widget (publishable key, no auth).")

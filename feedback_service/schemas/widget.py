@@ -106,4 +106,5 @@ class WidgetSurveySchema(Schema):
     touchpoint = fields.Dict()
     survey = fields.Nested(WidgetSurveyBodySchema)
     trigger = fields.Dict()
+    fatigue_days = fields.Integer(metadata={"description": "How long an anonymous browser should not be asked again."})
     suppressed = fields.Boolean()

@@ -57,6 +57,8 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
             "texts": ui_texts(language),
         },
         "trigger": touchpoint.trigger,
+        # Anonymous visitors are throttled by the widget itself, for this many days.
+        "fatigue_days": touchpoint.fatigue_days,
         "suppressed": fatigue.is_suppressed(touchpoint, customer),
     }
 

@@ -18,7 +18,9 @@ from ..models import Customer, Display, Organization, Response, Touchpoint, utcn
 
 def is_suppressed(touchpoint: Touchpoint, customer: Customer | None) -> bool:
     if customer is None:
-        return False  # anonymous visitors are throttled by the widget's own storage
+        # The server cannot recognise an anonymous visitor; the widget remembers in
+        # the browser when it showed this survey, for ``fatigue_days`` (sent with it).
+        return False
     now = utcnow()
     if touchpoint.fatigue_days and _asked_since(customer, now - timedelta(days=touchpoint.fatigue_days),
                                                 touchpoint_id=touchpoint.id):

@@ -1,0 +1,166 @@
+"""A customer answers the widget in headless Chromium; the real app on a live server stores it.
+
+The host pages are on another loopback origin than the API (see conftest.py), and every
+assertion about an answer reads the rows the live server wrote.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from feedback_service.database import commit
+from feedback_service.extensions import db
+from feedback_service.models import Touchpoint
+from feedback_service.services.demo import ensure_demo
+from feedback_service.tenancy import tenant_scope
+
+from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, LOW_SCORE_PROMPT, SCORE_POST, SURVEY_GET,
+                      THANKS, queue, record_requests, score_button, stored_displays, stored_responses)
+
+pytestmark = pytest.mark.browser
+
+NPS_QUESTION = "How likely are you to recommend us to a friend or colleague?"
+
+
+# ---- keyboard only ------------------------------------------------------------------------
+
+def test_a_customer_answers_by_keyboard_and_the_answer_is_stored(app, page, browser_log, host_pages,
+                                                                 widget_touchpoint):
+    tp_id, pk = widget_touchpoint("nps")
+    with page.expect_response(DISPLAY_POST) as display:
+        page.goto(host_pages.url(pk=pk, cid="ext-42", email="ada@shop.example"))
+    assert display.value.status == 202
+
+    expect(page.get_by_role("dialog", name=NPS_QUESTION)).to_be_visible()
+    expect(score_button(page, 0)).to_be_focused()  # focus moved into the survey
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")
+    expect(score_button(page, 9)).to_be_focused()
+    with page.expect_response(SCORE_POST) as posted:
+        page.keyboard.press("Enter")
+    assert posted.value.status == 201
+
+    comment = page.get_by_role("textbox", name=COMMENT_PROMPT)
+    expect(comment).to_be_focused()
+    page.keyboard.type("  Great shoes, quick checkout!  ")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="No comment", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_focused()
+    with page.expect_response(COMMENT_PATCH) as patched:
+        page.keyboard.press("Enter")
+    assert patched.value.status == 200
+    expect(page.get_by_text(THANKS)).to_be_visible()
+
+    [row] = stored_responses(app)
+    assert row["touchpoint_id"] == tp_id
+    assert row["score"] == 9
+    assert row["comment"] == "Great shoes, quick checkout!"
+    assert row["customer"] == {"external_id": "ext-42", "email": "ada@shop.example"}
+    assert row["source"] == "widget"
+    assert row["idempotency_key"]
+    # In-process mode: the comment was scored right after the PATCH committed.
+    assert row["sentiment_status"] == "scored"
+    assert row["sentiment_label"] == "positive" and row["sentiment_compound"] > 0
+    assert stored_displays(app) == [{"touchpoint_id": tp_id, "source": "widget", "customer": "ext-42"}]
+    assert queue(page) == []
+    browser_log.assert_no_page_errors()
+
+
+# ---- manual trigger, FeedbackWidget.show() ---------------------------------------------------------
+
+def test_the_host_page_shows_the_survey_with_context(app, page, browser_log, host_pages, widget_touchpoint):
+    tp_id, pk = widget_touchpoint("ces")
+    sent = record_requests(page)
+    page.goto(host_pages.url(pk=pk, trigger="manual"))
+    page.wait_for_load_state("networkidle")  # the widget has loaded and done all it does by itself
+    assert page.evaluate("typeof FeedbackWidget.show") == "function"
+    expect(page.locator("feedback-widget")).to_have_count(0)
+    assert [r for r in sent if SURVEY_GET(r)] == []  # manual: nothing asked until the page says so
+
+    page.get_by_role("button", name="Place order").click()  # the host's button calls FeedbackWidget.show()
+    expect(page.get_by_role("dialog", name="The company made it easy for me to handle my issue.")).to_be_visible()
+    page.wait_for_function("window.hostShowResult === true")
+    with page.expect_response(SCORE_POST) as posted:
+        score_button(page, 6).click()
+    assert posted.value.status == 201
+    page.get_by_role("button", name="No comment", exact=True).click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+
+    [row] = stored_responses(app)
+    assert row["touchpoint_id"] == tp_id and row["score"] == 6 and row["comment"] is None
+    assert row["context"] == {"order_id": "A-1001"}
+    assert [d["touchpoint_id"] for d in stored_displays(app)] == [tp_id]
+    browser_log.assert_no_page_errors()
+
+
+# ---- fatigue ------------------------------------------------------------------------------------
+
+def test_a_customer_who_just_answered_is_not_asked_again(app, page, browser_log, host_pages, widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat")
+    url = host_pages.url(pk=pk, cid="ext-77")
+    page.goto(url)
+    with page.expect_response(SCORE_POST):
+        score_button(page, 5).click()
+    page.get_by_role("button", name="No comment", exact=True).click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+    assert len(stored_responses(app)) == 1 and len(stored_displays(app)) == 1
+
+    with page.expect_response(SURVEY_GET) as survey:
+        page.goto(url)
+    assert survey.value.json()["suppressed"] is True
+    page.wait_for_load_state("networkidle")  # the load trigger has no delay: it would be up by now
+    expect(page.locator("feedback-widget")).to_have_count(0)
+    assert page.evaluate("FeedbackWidget.show()") is False  # nor when the host asks
+    expect(page.locator("feedback-widget")).to_have_count(0)
+    assert len(stored_displays(app)) == 1 and len(stored_responses(app)) == 1
+    browser_log.assert_no_page_errors()
+
+
+def test_an_anonymous_visitor_who_just_answered_is_not_asked_again(app, page, browser_log, host_pages,
+                                                                  widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat")
+    url = host_pages.url(pk=pk)
+    page.goto(url)
+    with page.expect_response(SCORE_POST):
+        score_button(page, 5).click()
+    page.get_by_role("button", name="No comment", exact=True).click()
+    expect(page.get_by_text(THANKS)).to_be_visible()
+
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    browser_log.assert_no_page_errors()
+    assert page.locator("feedback-widget").count() == 0, "asked again on the very next page load"
+    assert len(stored_displays(app)) == 1
+
+
+# ---- the demo shop --------------------------------------------------------------------------------
+
+def test_the_demo_cart_collects_an_answer(app, page, browser_log, live_server):
+    with app.app_context():
+        demo = ensure_demo()
+        commit()
+        with tenant_scope(demo.organization.id):
+            cart_id = db.session.scalar(select(Touchpoint.id).where(Touchpoint.name == "Cart & checkout"))
+        db.session.remove()
+    seeded = {r["id"] for r in stored_responses(app)}
+
+    page.goto(live_server.url("/demo/cart"))
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("status")).to_have_text("Thank you! Order A-1001 is confirmed.")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    score_button(page, 3).click()
+    comment = page.get_by_role("textbox", name=LOW_SCORE_PROMPT)
+    expect(comment).to_be_focused()
+    comment.fill("Free shipping was not applied.")
+    with page.expect_response(COMMENT_PATCH) as patched:
+        page.get_by_role("button", name="Send", exact=True).click()
+    assert patched.value.status == 200
+
+    [row] = [r for r in stored_responses(app) if r["id"] not in seeded]
+    assert row["touchpoint_id"] == cart_id
+    assert (row["score"], row["comment"], row["source"]) == (3, "Free shipping was not applied.", "widget")
+    assert row["context"] == {"step": "order", "order_id": "A-1001"}
+    browser_log.assert_no_page_errors()
