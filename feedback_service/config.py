@@ -42,6 +42,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_RETRY_SCHEDULE": [30, 120, 600, 1800, 7200],
         "WEBHOOK_ALLOW_PRIVATE_URLS": False,
         "WEBHOOK_RETRY_SCHEDULE": DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+        # One attempt may take this long, connection and answer included.
+        "WEBHOOK_TIMEOUT_SECONDS": 15,
+        # Events (and their deliveries) older than this are deleted by the sweep.
+        "WEBHOOK_EVENT_RETENTION_DAYS": 30,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -101,6 +105,11 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         config["WEBHOOK_ALLOW_PRIVATE_URLS"] = _as_bool(environ["WEBHOOK_ALLOW_PRIVATE_URLS"])
     if environ.get("WEBHOOK_RETRY_SCHEDULE"):
         config["WEBHOOK_RETRY_SCHEDULE"] = environ["WEBHOOK_RETRY_SCHEDULE"]
+    if environ.get("WEBHOOK_EVENT_RETENTION_DAYS"):
+        try:
+            config["WEBHOOK_EVENT_RETENTION_DAYS"] = int(environ["WEBHOOK_EVENT_RETENTION_DAYS"])
+        except ValueError as exc:
+            raise ConfigError("WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days") from exc
     if environ.get("TRUSTED_PROXY_COUNT"):
         config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
     if environ.get("SWEEP_INTERVAL"):
@@ -127,6 +136,7 @@ def finalise(config: dict[str, Any], instance_path: Path) -> None:
                 "socket_timeout": config["REDIS_SOCKET_TIMEOUT"],
                 "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
             })
+    config["WEBHOOK_RETRY_DELAYS"] = parse_retry_schedule(config["WEBHOOK_RETRY_SCHEDULE"])
     if not config.get("SECRET_KEY"):
         if config["ENV_NAME"] == "production":
             raise ConfigError(
@@ -135,6 +145,21 @@ def finalise(config: dict[str, Any], instance_path: Path) -> None:
                 "print(secrets.token_urlsafe(48))')."
             )
         config["SECRET_KEY"] = _development_secret_key(instance_path)
+
+
+def parse_retry_schedule(schedule: str | list | tuple) -> list[float]:
+    """``"5,300,1800"`` (or a list) as the seconds to wait before each retry of a webhook."""
+    parts = schedule.split(",") if isinstance(schedule, str) else list(schedule)
+    try:
+        delays = [float(part) for part in parts if str(part).strip()]
+    except (TypeError, ValueError):
+        delays = []
+    if not delays or any(not 0 <= delay <= 7 * 24 * 3600 for delay in delays):
+        raise ConfigError(
+            f"WEBHOOK_RETRY_SCHEDULE={schedule!r} is not a list of seconds: use comma-separated "
+            f"numbers from 0 to 604800, e.g. {DEFAULT_WEBHOOK_RETRY_SCHEDULE!r}."
+        )
+    return delays
 
 
 def _development_secret_key(instance_path: Path) -> str:
