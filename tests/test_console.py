@@ -24,7 +24,7 @@ from .test_console_support import (  # noqa: F401  (fixtures)
     sign_in,
 )
 
-CONSOLE_PAGES = ["/journeys", "/settings"]
+CONSOLE_PAGES = ["/inbox", "/journeys", "/metrics", "/settings", "/outbox"]
 
 
 # ---- The login form -------------------------------------------------------
@@ -40,12 +40,12 @@ def test_the_login_page_is_a_form_with_email_password_and_a_sign_in_button(clien
     assert '<label class="label" for="email">Email</label>' in form
 
 
-def test_the_right_password_signs_in_and_opens_the_journeys(client, org):
+def test_the_right_password_signs_in_and_opens_the_inbox(client, org):
     response = sign_in(client, org.admin_email, org.admin_password)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/journeys"
-    page = client.get("/journeys")
+    assert response.headers["Location"] == "/inbox"
+    page = client.get("/inbox")
     assert page.status_code == 200
     assert "Administrator" in page_text(page)
 
@@ -128,7 +128,8 @@ def test_a_login_with_empty_fields_asks_again(client):
 
 # ---- Where people are sent ------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/journeys", "/journeys/1", "/touchpoints/1", "/customers/1", "/settings"])
+@pytest.mark.parametrize("path", ["/inbox", "/follow-ups/1", "/journeys", "/journeys/1", "/touchpoints/1",
+                                  "/customers/1", "/settings", "/outbox", "/metrics"])
 def test_signed_out_console_pages_redirect_to_login_with_next(client, path):
     response = client.get(path)
 
@@ -136,12 +137,12 @@ def test_signed_out_console_pages_redirect_to_login_with_next(client, path):
     assert response.headers["Location"] == f"/login?next={path.replace('/', '%2F')}"
 
 
-def test_the_root_sends_signed_out_visitors_to_login_and_staff_to_journeys(client, org):
+def test_the_root_sends_signed_out_visitors_to_login_and_staff_to_the_inbox(client, org):
     assert client.get("/").headers["Location"] == "/login"
 
     sign_in(client, org.admin_email, org.admin_password)
 
-    assert client.get("/").headers["Location"] == "/journeys"
+    assert client.get("/").headers["Location"] == "/inbox"
 
 
 def test_sign_in_returns_to_the_page_asked_for(client, org):
@@ -157,11 +158,11 @@ def test_sign_in_ignores_a_next_that_leaves_the_site(client, org, target):
     response = client.post("/login", data={"email": org.admin_email, "password": org.admin_password,
                                            "next": target, "csrf_token": csrf_token(page)})
 
-    assert response.headers["Location"] == "/journeys"
+    assert response.headers["Location"] == "/inbox"
 
 
-def test_a_signed_in_visit_to_login_goes_to_the_journeys(admin_client):
-    assert admin_client.get("/login").headers["Location"] == "/journeys"
+def test_a_signed_in_visit_to_login_goes_to_the_inbox(admin_client):
+    assert admin_client.get("/login").headers["Location"] == "/inbox"
 
 
 # ---- Signing out ------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_every_console_page_has_the_navigation(admin_client, org, path):
     page = page_text(admin_client.get(path))
 
     nav = re.search(r'<nav class="mainnav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
-    assert ">Journeys</a>" in nav and ">Settings</a>" in nav
+    assert ">Inbox</a>" in nav and ">Journeys</a>" in nav and ">Settings</a>" in nav
     assert "Administrator" in page
     assert re.search(r'<form method="post" action="/logout">', page)
     assert ">Sign out</button>" in page

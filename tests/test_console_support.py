@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 
 from feedback_service.database import commit
-from feedback_service.services import staff
+from feedback_service.extensions import db
+from feedback_service.models import Response, utcnow
+from feedback_service.services import follow_ups, staff
 
 PASSWORD = "staff-password-123"
 
@@ -73,3 +76,38 @@ def admin_client(client, org):
     response = sign_in(client, org.admin_email, org.admin_password)
     assert response.status_code == 302, page_text(response)
     return client
+
+
+@pytest.fixture
+def make_follow_up(app, make_response):
+    """A customer's answer and the follow-up it opens (routed as in production), then adjusted:
+    ``age`` back-dates both, ``priority``, ``status`` and ``due_in`` (from now) override.
+    Returns the follow-up's id."""
+
+    def make(tenant, touchpoint_id: int, *, score: int = 2, comment: str | None = "Slow.",
+             customer: dict | None = None, age: timedelta = timedelta(0), priority: str | None = None,
+             status: str | None = None, due_in: timedelta | None = None) -> int:
+        created = utcnow() - age
+        response_id = make_response(tenant, touchpoint_id, score=score, comment=comment, customer=customer,
+                                    created_at=created)
+        with app.app_context(), tenant.scope():
+            follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+            assert follow_up is not None, "this answer opens no follow-up"
+            follow_up.created_at = created
+            if priority:
+                follow_up.priority = priority
+            if status:
+                follow_up.status = status
+            follow_up.due_at = (utcnow() + due_in) if due_in is not None else created + timedelta(days=3)
+            commit()
+            return follow_up.id
+
+    return make
+
+
+def signed_in_as(client, tenant, make_staff, role: str):
+    """Sign ``client`` in as a new member of staff with ``role``; returns their user id."""
+    user_id = make_staff(tenant, role=role)
+    response = sign_in(client, f"{role}@org{tenant.id}.example", PASSWORD)
+    assert response.status_code == 302, page_text(response)
+    return user_id

@@ -12,7 +12,17 @@ from flask import Flask
 
 def register_console(app: Flask) -> None:
     """Bind the login manager and mount the console's pages on ``app``."""
-    from . import customers, journeys, settings, sign_in, touchpoints  # noqa: F401  (they add routes to bp)
+    from . import (  # noqa: F401  (they add routes to bp)
+        customers,
+        follow_ups,
+        inbox,
+        journeys,
+        metrics,
+        outbox,
+        settings,
+        sign_in,
+        touchpoints,
+    )
     from .blueprint import bp
     from .identity import login_manager
 

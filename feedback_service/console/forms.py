@@ -8,18 +8,34 @@ from __future__ import annotations
 
 from flask import abort
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
 
-from ..models import ROLES
+from ..models import PRIORITIES, ROLES, STATUSES
+from . import formatting
 
 
-def _role_choices() -> list:
+def _choices(pairs) -> list:
+    """(value, label) pairs as the installed WTForms wants them."""
     try:
         from wtforms import SelectChoice  # WTForms 3.3+, where (value, label) tuples are deprecated
     except ImportError:
-        return [(role, role.capitalize()) for role in ROLES]
-    return [SelectChoice(role, role.capitalize()) for role in ROLES]
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _grouped(loose, groups: dict):
+    """Options outside any group, then ``<optgroup>``s: {group label: (value, label) pairs}."""
+    try:
+        from wtforms import SelectChoice
+    except ImportError:
+        return {"": list(loose), **{name: list(pairs) for name, pairs in groups.items()}}
+    return [*(SelectChoice(value, label) for value, label in loose),
+            *(SelectChoice(value, label, optgroup=name) for name, pairs in groups.items() for value, label in pairs)]
+
+
+def _role_choices() -> list:
+    return _choices((role, role.capitalize()) for role in ROLES)
 
 
 class LoginForm(FlaskForm):
@@ -57,6 +73,90 @@ class ApiKeyForm(FlaskForm):
 
 class RevokeApiKeyForm(FlaskForm):
     """Only the CSRF token; the key's id is in the URL."""
+
+
+# ---- Follow-ups -------------------------------------------------------------------
+
+class InboxFilterForm(FlaskForm):
+    """The inbox's filters: a GET form whose values live in the URL, so it carries no CSRF token
+    (it changes nothing, and a token in a URL would leak through history and logs)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", default="open")
+    priority = SelectField("Priority", default="")
+    owner = SelectField("Owner", default="")
+    team = SelectField("Team", default="")
+    touchpoint = SelectField("Touchpoint", default="")
+    overdue = BooleanField("Overdue only")
+
+    STATUS_CHOICES = [("open", "Open (not closed)"), *((s, formatting.status(s)) for s in STATUSES),
+                      ("closed", "Closed (resolved or no action)"), ("all", "All")]
+
+    def fill_choices(self, options: dict) -> None:
+        self.status.choices = _choices(self.STATUS_CHOICES)
+        self.priority.choices = _choices([("", "Any priority"), *((p, formatting.priority(p)) for p in PRIORITIES)])
+        self.owner.choices = _choices([("", "Any owner"), ("mine", "Mine"), ("unassigned", "Unassigned"),
+                                       *((str(u.id), (u.name or u.email) + ("" if u.is_active else " (deactivated)"))
+                                         for u in options["owners"])])
+        self.team.choices = _choices([("", "Any team"), *((str(t.id), t.name) for t in options["teams"])])
+        by_journey: dict = {}
+        for touchpoint in options["touchpoints"]:
+            label = touchpoint.name + (" (archived)" if touchpoint.archived_at else "")
+            by_journey.setdefault(touchpoint.journey.name, []).append((str(touchpoint.id), label))
+        self.touchpoint.choices = _grouped([("", "Any touchpoint")], by_journey)
+
+    def clean(self) -> None:
+        """Check the values against the choices; an unknown one falls back to its default."""
+        self.validate()
+        for name in ("status", "priority", "owner", "team", "touchpoint"):
+            if self[name].errors:
+                self[name].data = self[name].default
+                self[name].errors = []
+
+
+class TransitionForm(FlaskForm):
+    # Set by the button pressed; any status passes here, the service decides which moves are allowed now.
+    status = StringField("Status", validators=[DataRequired(), AnyOf(STATUSES)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=5000)],
+                         render_kw={"rows": 3, "placeholder": "What was done, or why nothing needs doing"})
+    root_cause = SelectField("Root cause", validate_choice=False, default="")
+    new_root_cause = StringField("Or a new root cause", validators=[Optional(), Length(max=200)],
+                                 render_kw={"autocomplete": "off", "placeholder": "e.g. Courier delay"})
+
+    def fill_choices(self, root_causes: list[str]) -> None:
+        self.root_cause.choices = _choices([("", "Choose…"), *((cause, cause) for cause in root_causes)])
+
+    def chosen_root_cause(self) -> str | None:
+        """New text wins over the list: typing one is the more deliberate act."""
+        return (self.new_root_cause.data or "").strip() or (self.root_cause.data or "").strip() or None
+
+
+class AssignForm(FlaskForm):
+    # Any number passes here; the service refuses people who cannot own follow-ups.
+    owner_id = SelectField("Assign to", coerce=int, validate_choice=False, validators=[InputRequired()])
+
+    def fill_choices(self, team_name: str | None, team_staff: list, other_staff: list) -> None:
+        def pairs(people):
+            return [(person.id, person.name or person.email) for person in people]
+
+        if team_staff:
+            self.owner_id.choices = _grouped([], {f"{team_name} team": pairs(team_staff),
+                                                  "Everyone else": pairs(other_staff)})
+        else:
+            self.owner_id.choices = _choices(pairs(other_staff))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=5000)],
+                         render_kw={"rows": 3, "placeholder": "Only staff see notes"})
+
+
+class ReplyForm(FlaskForm):
+    message = TextAreaField("Message", validators=[DataRequired(message="Write the reply first."),
+                                                   Length(max=10000)],
+                            render_kw={"rows": 5, "placeholder": "You said …, so we …"})
 
 
 def csrf_failed(form: FlaskForm) -> bool:

@@ -30,7 +30,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _home() -> str:
-    return url_for("console.journeys")
+    return url_for("console.inbox")
 
 
 @bp.get("/")
