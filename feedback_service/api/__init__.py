@@ -7,7 +7,8 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     from ..extensions import api, limiter
-    from . import api_keys, docs, events, follow_ups, health, journeys, organization, responses, teams, touchpoints, users, widget
+    from . import (api_keys, docs, events, exports, follow_ups, health, journeys, organization, responses, teams,
+                   touchpoints, users, webhooks, widget)
 
     api.init_app(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(
@@ -18,8 +19,8 @@ def register_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"ApiKey": []}]
     limiter.init_app(app)
-    for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, api_keys,
-                   widget):
+    for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, webhooks,
+                   exports, api_keys, widget):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

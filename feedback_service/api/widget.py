@@ -122,9 +122,10 @@ class Responses(MethodView):
                     "edit_token_expires_at": None, "follow_up_prompt": ""}
         digest = collection.request_digest(data)
         submission = collection.submit_response(g.touchpoint, idempotency_key=key, digest=digest, **data)
+        body = _submitted_body(submission.response)  # before the commit expires what it reads
         commit()
         headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
-        return _submitted_body(submission.response), 201, headers
+        return body, 201, headers
 
 
 @blp.route("/<pk>/responses/<int:response_id>")
@@ -140,8 +141,9 @@ class ResponseComment(MethodView):
         if scheme.lower() != "bearer" or not token:
             abort(401, message="Send the edit_token from the 201 answer as 'Authorization: Bearer …'.")
         response = collection.add_comment(g.touchpoint, response_id, token.strip(), data["comment"])
+        body = _submitted_body(response)
         commit()
-        return _submitted_body(response)
+        return body
 
 
 @blp.route("/<pk>/displays")

@@ -7,10 +7,12 @@ from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
 from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
+from .webhook import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ASSIGNMENT_STRATEGIES",
     "CHANNELS",
+    "DELIVERY_STATUSES",
     "EVENT_TYPES",
     "ROLES",
     "SENTIMENT_LABELS",
@@ -36,6 +38,9 @@ __all__ = [
     "Touchpoint",
     "UTCDateTime",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "team_member",
     "utcnow",
 ]

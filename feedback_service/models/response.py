@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,8 +35,11 @@ class Response(TenantMixin, TimestampMixin, db.Model):
         UniqueConstraint("touchpoint_id", "idempotency_key"),
         Index("ix_response_touchpoint_created", "touchpoint_id", "created_at"),
         Index("ix_response_org_updated", "organization_id", "updated_at", "id"),
+        Index("ix_response_org_created", "organization_id", "created_at", "id"),
         Index("ix_response_customer_created", "customer_id", "created_at"),
         Index("ix_response_sentiment_pending", "sentiment_status", "updated_at"),
+        Index("ix_response_follow_up_pending", "follow_up_pending",
+              postgresql_where=text("follow_up_pending"), sqlite_where=text("follow_up_pending")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +57,9 @@ class Response(TenantMixin, TimestampMixin, db.Model):
     # A digest of the first request, to tell a replay from a different body under the same key.
     request_digest: Mapped[str | None] = mapped_column(String(64))
 
+    # Set when the answer calls for a follow-up not opened yet: the after-commit
+    # job (or the sweep) opens it, so the customer's request does not wait for routing.
+    follow_up_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), nullable=False)
     sentiment_status: Mapped[str] = mapped_column(String(8), nullable=False, default="skipped")
     sentiment_reason: Mapped[str | None] = mapped_column(String(32))
     sentiment_compound: Mapped[float | None] = mapped_column(Float)

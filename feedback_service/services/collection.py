@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
@@ -35,7 +36,9 @@ class Submission:
 
 def touchpoint_by_key(publishable_key: str) -> Touchpoint:
     """The live touchpoint behind a ``pk_`` key, across tenants (the key is the credential)."""
-    touchpoint = db.session.scalar(select(Touchpoint).where(Touchpoint.publishable_key == publishable_key))
+    touchpoint = db.session.scalar(
+        select(Touchpoint).where(Touchpoint.publishable_key == publishable_key).options(joinedload(Touchpoint.survey))
+    )
     if touchpoint is None or touchpoint.archived_at is not None:
         raise NotFound("No survey for this key. Check the data-touchpoint attribute of the embed code.")
     return touchpoint
@@ -131,27 +134,32 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
 
     comment = (comment or "").strip() or None
     now = utcnow()
-    try:
-        with db.session.begin_nested():
-            person = _resolve_customer(customer, now)
-            response = Response(
-                touchpoint=touchpoint, survey_version=touchpoint.survey, customer=person,
-                metric=touchpoint.survey.metric, score=score, comment=comment, context=context or {},
-                source=source, idempotency_key=idempotency_key, request_digest=digest,
-                created_at=now, updated_at=now,
-            )
-            _mark_for_scoring(response)
-            db.session.add(response)
-            db.session.flush()
-    except IntegrityError:
-        # Another request with the same key committed first: answer as a replay.
-        previous = _by_idempotency_key(touchpoint, idempotency_key) if idempotency_key else None
-        if previous is None:
-            raise
-        return _replay(previous, digest)
+    for attempt in (1, 2):
+        try:
+            with db.session.begin_nested():
+                person = customers.resolve_customer(external_id=(customer or {}).get("id"),
+                                                    email=(customer or {}).get("email"), seen_at=now)
+                response = Response(
+                    touchpoint=touchpoint, survey_version=touchpoint.survey, customer=person,
+                    metric=touchpoint.survey.metric, score=score, comment=comment, context=context or {},
+                    source=source, idempotency_key=idempotency_key, request_digest=digest,
+                    created_at=now, updated_at=now,
+                )
+                response.follow_up_pending = follow_ups.needs_follow_up(response)
+                _mark_for_scoring(response)
+                db.session.add(response)
+                db.session.flush()
+            break
+        except IntegrityError:
+            # Another request with the same key committed first: answer as a replay.
+            previous = _by_idempotency_key(touchpoint, idempotency_key) if idempotency_key else None
+            if previous is not None:
+                return _replay(previous, digest)
+            if attempt == 2:
+                raise
+            # Otherwise the same new customer was created by a concurrent answer: now we see them.
     events.record("response.created", events.response_payload(response))
-    follow_ups.open_for_response(response)
-    _enqueue_scoring(response)
+    _request_processing(response)
     return Submission(response)
 
 
@@ -177,8 +185,9 @@ def add_comment(touchpoint: Touchpoint, response_id: int, token: str, comment: s
     response.updated_at = utcnow()
     _mark_for_scoring(response)
     db.session.flush()
-    follow_ups.open_for_response(response)  # the comment arrived after the score: its follow-up now, once
-    _enqueue_scoring(response)
+    if follow_ups.needs_follow_up(response) and not follow_ups.has_follow_up(response):
+        response.follow_up_pending = True  # the comment arrived after the score: its follow-up now, once
+    _request_processing(response)
     return response
 
 
@@ -201,11 +210,12 @@ def _mark_for_scoring(response: Response) -> None:
         response.sentiment_reason = "no_comment"
 
 
-def _enqueue_scoring(response: Response) -> None:
-    from ..tasks.sentiment import request_scoring
+def _request_processing(response: Response) -> None:
+    """After the commit: open the follow-up the answer calls for, score its comment."""
+    from ..tasks.responses import request_processing
 
-    if response.sentiment_status == "pending":
-        request_scoring(response.id)
+    if response.follow_up_pending or response.sentiment_status == "pending":
+        request_processing(response.id)
 
 
 def _resolve_customer(customer: dict | None, seen_at) -> Customer | None:

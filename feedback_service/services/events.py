@@ -8,19 +8,37 @@ human labels (touchpoint name, question) a consumer needs without a second call.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Event, Response, utcnow
 from ..pagination import Page, paginate
+from ..tenancy import current_tenant_id
+from . import webhook_fanout
 
 
 def record(event_type: str, data: dict, *, organization_id: int | None = None) -> Event:
+    """Log the event in the caller's transaction, with the webhook deliveries it owes."""
     event = Event(type=event_type, data=data, created_at=utcnow())
     if organization_id is not None:
         event.organization_id = organization_id
     db.session.add(event)
+    webhook_fanout.fan_out(event, organization_id if organization_id is not None else current_tenant_id())
     return event
+
+
+def record_many(rows: list[dict]) -> None:
+    """Log many events at once (``organization_id``, ``type``, ``created_at``, ``data`` each),
+    with their webhook deliveries, in the caller's transaction."""
+    if not rows:
+        return
+    routes = webhook_fanout.routes_for({row["organization_id"] for row in rows})
+    table = Event.__table__
+    if not routes:
+        db.session.execute(insert(table), rows)
+        return
+    ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
+    webhook_fanout.fan_out_recorded([{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)], routes)
 
 
 def response_payload(response: Response) -> dict:

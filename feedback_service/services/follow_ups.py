@@ -63,12 +63,16 @@ def needs_follow_up(response: Response) -> bool:
     return response.touchpoint.follow_up_policy == "low_scores" and METRICS[response.metric].is_low(response.score)
 
 
+def has_follow_up(response: Response) -> bool:
+    if response.id is None:
+        return False
+    return db.session.scalar(select(FollowUp.id).where(FollowUp.response_id == response.id)) is not None
+
+
 def open_for_response(response: Response) -> FollowUp | None:
     """Open the response's follow-up if it needs one and has none yet; route it to an owner."""
-    if not needs_follow_up(response):
-        return None
-    existing = db.session.scalar(select(FollowUp).where(FollowUp.response_id == response.id))
-    if existing is not None:
+    response.follow_up_pending = False
+    if not needs_follow_up(response) or has_follow_up(response):
         return None
     organization = db.session.get(Organization, response.organization_id)
     level = priority.priority_for(response)
@@ -76,7 +80,8 @@ def open_for_response(response: Response) -> FollowUp | None:
     # lock order, so simultaneous comments queue instead of deadlocking.
     owner = routing.choose_owner(response.touchpoint.team_id)
     now = utcnow()
-    follow_up = FollowUp(response=response, touchpoint_id=response.touchpoint_id, team_id=response.touchpoint.team_id,
+    follow_up = FollowUp(organization_id=response.organization_id, response=response,
+                         touchpoint_id=response.touchpoint_id, team_id=response.touchpoint.team_id,
                          status="new", priority=level, due_at=priority.due_at(organization, level, now),
                          created_at=now, updated_at=now)
     db.session.add(follow_up)

@@ -20,13 +20,13 @@ import time
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from ..database import commit
 from ..extensions import db
-from ..jobs import enqueue_after_commit
-from ..models import Customer, Event, Response, SurveyVersion, Touchpoint, utcnow
-from ..services import follow_ups
+from ..models import Customer, Response, SurveyVersion, Touchpoint, utcnow
+from ..services import events, follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,6 @@ def _score_rows(rows) -> int:
     return written
 
 
-_event_table = Event.__table__
 _tp = Touchpoint.__table__
 _sv = SurveyVersion.__table__
 _cu = Customer.__table__
@@ -145,7 +144,8 @@ def _record_scored_events(params: list[dict], now) -> None:
         .outerjoin(_cu, _cu.c.id == _table.c.customer_id)
         .where(_table.c.id.in_(list(scores)))
     ).all()
-    db.session.execute(insert(_event_table), [
+    # Through the event log's bulk entry, so the webhooks each event owes are written with it.
+    events.record_many([
         {
             "organization_id": row.organization_id,
             "type": "response.scored",
@@ -180,7 +180,7 @@ def score_responses(response_ids: list[int]) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     written = _score_rows(rows)
-    db.session.commit()
+    commit()  # and dispatch the webhook deliveries the scored events owe
     return written
 
 
@@ -203,7 +203,7 @@ def score_pending_batch(batch: int = BATCH) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     written = _score_rows(rows)
-    db.session.commit()
+    commit()  # and dispatch the webhook deliveries the scored events owe
     if written:
         log.info("scored a batch of %d responses", written)
     return written
@@ -215,17 +215,3 @@ def drain_pending(batch: int = BATCH) -> int:
     while (written := score_pending_batch(batch)) > 0:
         total += written
     return total
-
-
-def request_scoring(response_id: int) -> None:
-    """Ask for a response's comment to be scored once the transaction commits.
-
-    With a worker, one drain job per second (a unique id per second) serves
-    every answer that arrives in it: scoring runs in batches at VADER's speed
-    instead of one forked job per comment. In-process, just this response.
-    Anything missed either way is still pending, and the sweep finds it.
-    """
-    if current_app.config.get("REDIS_URL"):
-        enqueue_after_commit(drain_pending, job_id=f"sentiment-drain-{int(time.time())}", result_ttl=0)
-    else:
-        enqueue_after_commit(score_responses, [response_id])

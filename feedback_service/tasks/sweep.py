@@ -17,16 +17,19 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..jobs import PendingJob, dispatch
-from ..models import Response, utcnow
-from .sentiment import BATCH, drain_pending
+from ..models import Response, WebhookDelivery, utcnow
+from .responses import process_pending
+from .sentiment import BATCH
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_DRAINS = 8
+# Due webhook deliveries per drain job the sweep enqueues.
+WEBHOOK_DRAIN_SHARE = 500
 
 
 def sweep_pending(grace_seconds: int | None = None) -> int:
-    """Enqueue drain jobs for the responses still waiting for their score.
+    """Enqueue drain jobs for the responses still waiting for their follow-up or score.
 
     Each drain job claims batch after batch until none is left, so one job
     (one fork) does the work of many; up to ``MAX_PARALLEL_DRAINS`` of them let
@@ -37,13 +40,14 @@ def sweep_pending(grace_seconds: int | None = None) -> int:
     cutoff = utcnow() - timedelta(seconds=grace)
     pending = db.session.scalar(
         select(func.count()).select_from(Response)
-        .where(Response.sentiment_status == "pending", Response.updated_at <= cutoff)
+        .where((Response.sentiment_status == "pending") | Response.follow_up_pending.is_(True),
+               Response.updated_at <= cutoff)
     )
     db.session.rollback()  # end the read transaction; the jobs open their own
     stamp = int(time.time())
     jobs = min(-(-pending // BATCH), MAX_PARALLEL_DRAINS)
     for index in range(jobs):
-        dispatch(PendingJob(drain_pending, (), job_id=f"sentiment-sweep-{stamp}-{index}", result_ttl=0))
+        dispatch(PendingJob(process_pending, (), job_id=f"sentiment-sweep-{stamp}-{index}", result_ttl=0))
     if pending:
         log.info("sweep found %d pending responses; %d drain jobs enqueued", pending, jobs)
     return pending
@@ -61,8 +65,29 @@ def sweep_emails() -> int:
     return len(ids)
 
 
+def sweep_webhook_deliveries() -> int:
+    """Enqueue the webhook deliveries whose attempt is due: retries, a first enqueue that
+    was lost, an attempt whose worker died. Returns how many are due."""
+    from .webhooks import drain_deliveries, due_delivery_ids, send_delivery
+
+    if current_app.config.get("REDIS_URL"):
+        due = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow()))
+        db.session.rollback()
+        # Each drain job keeps many attempts in flight; more than one only helps with more workers.
+        stamp = int(time.time())
+        for index in range(min(-(-due // WEBHOOK_DRAIN_SHARE), MAX_PARALLEL_DRAINS)):
+            dispatch(PendingJob(drain_deliveries, (), job_id=f"webhook-sweep-{stamp}-{index}", result_ttl=0))
+        return due
+    ids = due_delivery_ids()
+    db.session.rollback()
+    for delivery_id in ids:
+        dispatch(PendingJob(send_delivery, (delivery_id,)))
+    return len(ids)
+
+
 def periodic_sweep() -> int:
-    """The periodic sweep: pending scores, due emails, SLA breaches.
+    """The periodic sweep: pending scores, due emails, SLA breaches, due webhooks, event retention.
 
     The worker enqueues this every ``SWEEP_INTERVAL`` seconds from its own loop
     (``feedback_service.worker``); it books no successor itself. A job that
@@ -70,9 +95,12 @@ def periodic_sweep() -> int:
     ``result_ttl=0`` record, and was lost whenever a sweep failed, Redis came
     back empty or RQ's scheduler process died: after that nothing swept.
     """
+    from .retention import prune_events
     from .sla import check_sla
 
     count = sweep_pending()
     sweep_emails()
     check_sla()
+    sweep_webhook_deliveries()  # after check_sla, so its breach events go out in this sweep
+    prune_events()
     return count

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5503f4678cc9
+Revision ID: 55c19a744fa9
 Revises: 
-Create Date: 2026-11-23 15:45:57.318801
+Create Date: 2026-11-23 16:35:06.371297
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '5503f4678cc9'
+revision = '55c19a744fa9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -98,6 +98,27 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('webhook_endpoint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('events', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('touchpoint_ids', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('secret', sa.String(length=100), nullable=False),
+    sa.Column('previous_secret', sa.String(length=100), nullable=True),
+    sa.Column('previous_secret_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failing_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('disabled_reason', sa.String(length=16), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_webhook_endpoint_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint'))
+    )
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoint_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('api_key',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -136,6 +157,33 @@ def upgrade():
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('endpoint_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('max_attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('succeeded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], name=op.f('fk_webhook_delivery_endpoint_id_webhook_endpoint'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_webhook_delivery_event_id_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_webhook_delivery_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
+    sa.UniqueConstraint('endpoint_id', 'event_id', name=op.f('uq_webhook_delivery_endpoint_id_event_id'))
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_webhook_delivery_endpoint', ['endpoint_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('team_member',
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -163,7 +211,6 @@ def upgrade():
     sa.Column('organization_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['current_survey_version_id'], ['survey_version.id'], name='fk_touchpoint_current_survey_version', use_alter=True),
     sa.ForeignKeyConstraint(['journey_id'], ['journey.id'], name=op.f('fk_touchpoint_journey_id_journey')),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_touchpoint_organization_id_organization'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_touchpoint_team_id_team'), ondelete='SET NULL'),
@@ -173,6 +220,25 @@ def upgrade():
     with op.batch_alter_table('touchpoint', schema=None) as batch_op:
         batch_op.create_index('ix_touchpoint_journey_position', ['journey_id', 'position'], unique=False)
         batch_op.create_index(batch_op.f('ix_touchpoint_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('webhook_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('response_status_code', sa.Integer(), nullable=True),
+    sa.Column('response_body', sa.Text(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['webhook_delivery.id'], name=op.f('fk_webhook_attempt_delivery_id_webhook_delivery'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_webhook_attempt_organization_id_organization'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_attempt'))
+    )
+    with op.batch_alter_table('webhook_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_attempt_delivery', ['delivery_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_attempt_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('display',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -212,6 +278,12 @@ def upgrade():
     with op.batch_alter_table('survey_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_version_organization_id'), ['organization_id'], unique=False)
 
+    # touchpoint <-> survey_version reference each other: the touchpoint's
+    # pointer to its current survey is added once both tables exist.
+    with op.batch_alter_table('touchpoint', schema=None) as batch_op:
+        batch_op.create_foreign_key('fk_touchpoint_current_survey_version', 'survey_version',
+                                    ['current_survey_version_id'], ['id'])
+
     op.create_table('response',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('touchpoint_id', sa.Integer(), nullable=False),
@@ -224,6 +296,7 @@ def upgrade():
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('request_digest', sa.String(length=64), nullable=True),
+    sa.Column('follow_up_pending', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('sentiment_status', sa.String(length=8), nullable=False),
     sa.Column('sentiment_reason', sa.String(length=32), nullable=True),
     sa.Column('sentiment_compound', sa.Float(), nullable=True),
@@ -244,6 +317,8 @@ def upgrade():
     )
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.create_index('ix_response_customer_created', ['customer_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_response_follow_up_pending', ['follow_up_pending'], unique=False, postgresql_where=sa.text('follow_up_pending'), sqlite_where=sa.text('follow_up_pending'))
+        batch_op.create_index('ix_response_org_created', ['organization_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_response_org_updated', ['organization_id', 'updated_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_response_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_response_sentiment_pending', ['sentiment_status', 'updated_at'], unique=False)
@@ -348,9 +423,14 @@ def downgrade():
         batch_op.drop_index('ix_response_sentiment_pending')
         batch_op.drop_index(batch_op.f('ix_response_organization_id'))
         batch_op.drop_index('ix_response_org_updated')
+        batch_op.drop_index('ix_response_org_created')
+        batch_op.drop_index('ix_response_follow_up_pending', postgresql_where=sa.text('follow_up_pending'), sqlite_where=sa.text('follow_up_pending'))
         batch_op.drop_index('ix_response_customer_created')
 
     op.drop_table('response')
+    with op.batch_alter_table('touchpoint', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_touchpoint_current_survey_version', type_='foreignkey')
+
     with op.batch_alter_table('survey_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_survey_version_organization_id'))
 
@@ -361,6 +441,11 @@ def downgrade():
         batch_op.drop_index('ix_display_customer_created')
 
     op.drop_table('display')
+    with op.batch_alter_table('webhook_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_attempt_organization_id'))
+        batch_op.drop_index('ix_webhook_attempt_delivery')
+
+    op.drop_table('webhook_attempt')
     with op.batch_alter_table('touchpoint', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_touchpoint_organization_id'))
         batch_op.drop_index('ix_touchpoint_journey_position')
@@ -370,6 +455,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_team_member_user_id'))
 
     op.drop_table('team_member')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_event_id'))
+        batch_op.drop_index('ix_webhook_delivery_endpoint')
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_organization_id'))
 
@@ -378,6 +470,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_api_key_organization_id'))
 
     op.drop_table('api_key')
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoint_organization_id'))
+
+    op.drop_table('webhook_endpoint')
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_organization_id'))
 

@@ -1,0 +1,71 @@
+"""What happens to an answer after it is stored: its follow-up is opened, its comment scored.
+
+Both run after the customer's request has committed, so the request does only
+the durable minimum. In-process (no ``REDIS_URL``) they run for that one
+response right after the commit; with a worker, one job per second drains
+everything pending in batches. Each step is guarded by a flag on the row
+(``follow_up_pending``, ``sentiment_status = 'pending'``) that it clears in the
+same transaction as its work, so running twice does nothing more, and the
+sweep finds whatever a lost job left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..database import commit
+from ..extensions import db
+from ..jobs import enqueue_after_commit
+from ..models import Response
+from ..services import follow_ups
+from ..tenancy import tenant_scope
+from .sentiment import drain_pending, score_responses
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_BATCH = 100
+
+
+def request_processing(response_id: int) -> None:
+    """Ask for the follow-up and the score of a response once the transaction commits."""
+    if current_app.config.get("REDIS_URL"):
+        # One job per second serves every answer arriving in it (a unique id per second).
+        enqueue_after_commit(process_pending, job_id=f"responses-{int(time.time())}", result_ttl=0)
+    else:
+        enqueue_after_commit(process_responses, [response_id])
+
+
+def process_responses(response_ids: list[int]) -> None:
+    """These responses' pending follow-ups and scores."""
+    open_pending_follow_ups(response_ids)
+    score_responses(response_ids)
+
+
+def process_pending() -> None:
+    """Everything pending, batch after batch: the worker's drain."""
+    while open_pending_follow_ups() == FOLLOW_UP_BATCH:
+        pass
+    drain_pending()
+
+
+def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = FOLLOW_UP_BATCH) -> int:
+    """Claim responses waiting for their follow-up (no other worker holds them) and open them."""
+    query = (select(Response.id, Response.organization_id)
+             .where(Response.follow_up_pending.is_(True))
+             .order_by(Response.id).limit(batch)
+             .with_for_update(skip_locked=True))
+    if response_ids is not None:
+        query = query.where(Response.id.in_(response_ids))
+    claimed = db.session.execute(query).all()
+    for response_id, organization_id in claimed:
+        with tenant_scope(organization_id):
+            follow_ups.open_for_response(db.session.get(Response, response_id))
+            db.session.flush()
+    commit()  # and send the notices the new follow-ups queued
+    if claimed:
+        log.info("opened follow-ups for %d responses", len(claimed))
+    return len(claimed)

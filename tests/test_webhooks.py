@@ -1,0 +1,285 @@
+"""Webhook endpoints and signed deliveries, received by a real server on loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from feedback_service.database import commit
+from feedback_service.extensions import db
+from feedback_service.models import WebhookEndpoint, utcnow
+from feedback_service.services import events
+
+from .support import assert_error, row_counts
+from .webhook_receiver import Answer, deliveries, receiver, subscribe, webhook_app  # noqa: F401
+
+ALL_RESPONSE_EVENTS = ["response.created", "response.scored", "follow_up.created"]
+
+
+@pytest.fixture
+def client(webhook_app):
+    return webhook_app.test_client()
+
+
+def answer(client, pk: str, **body) -> dict:
+    response = client.post(f"/w/{pk}/responses", json={"score": 4, **body})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+# --- endpoints ------------------------------------------------------------------------
+
+def test_creating_an_endpoint_shows_its_secret_once(client, org, receiver):
+    created = subscribe(client, org, receiver.url(), ["response.created", "follow_up.created"])
+
+    assert created["secret"].startswith("whsec_")
+    assert len(base64.b64decode(created["secret"].removeprefix("whsec_"))) >= 24
+    assert created["events"] == ["response.created", "follow_up.created"]
+    assert created["enabled"] is True and created["touchpoint_ids"] is None
+    shown = client.get(f"/api/v1/webhook-endpoints/{created['id']}", headers=org.headers).get_json()
+    listed = client.get("/api/v1/webhook-endpoints", headers=org.headers).get_json()
+    assert "secret" not in shown and shown["url"] == receiver.url()
+    assert [e["id"] for e in listed["data"]] == [created["id"]] and "secret" not in listed["data"][0]
+
+
+def test_events_must_come_from_the_contracts_list(client, org, receiver):
+    unknown = client.post("/api/v1/webhook-endpoints", headers=org.headers,
+                          json={"url": receiver.url(), "events": ["response.deleted"]})
+    empty = client.post("/api/v1/webhook-endpoints", headers=org.headers, json={"url": receiver.url(), "events": []})
+
+    assert_error(unknown, 422, "events")
+    assert_error(empty, 422, "events")
+
+
+def test_the_touchpoint_filter_must_name_the_organisations_touchpoints(client, org, make_org, make_touchpoint,
+                                                                       receiver):
+    other = make_org("Other")
+    theirs, _ = make_touchpoint(other)
+
+    refused = client.post("/api/v1/webhook-endpoints", headers=org.headers,
+                          json={"url": receiver.url(), "events": ["response.created"], "touchpoint_ids": [theirs]})
+
+    assert_error(refused, 422, "touchpoint_ids")
+
+
+def test_only_admins_manage_endpoints(client, org, make_key, receiver):
+    viewer, agent = make_key(org, "viewer"), make_key(org, "agent")
+    body = {"url": receiver.url(), "events": ["response.created"]}
+
+    assert client.post("/api/v1/webhook-endpoints", headers=viewer, json=body).status_code == 403
+    assert client.post("/api/v1/webhook-endpoints", headers=agent, json=body).status_code == 403
+    assert client.get("/api/v1/webhook-endpoints", headers=viewer).status_code == 200
+
+
+def test_an_endpoint_is_changed_and_deleted_with_its_log(client, org, make_touchpoint, receiver):
+    touchpoint_id, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    answer(client, pk)
+
+    changed = client.patch(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=org.headers,
+                           json={"events": ["response.scored"], "touchpoint_ids": [touchpoint_id],
+                                 "url": receiver.url("/other")})
+    deleted = client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=org.headers)
+
+    assert changed.status_code == 200
+    assert (changed.get_json()["events"], changed.get_json()["touchpoint_ids"]) == (["response.scored"],
+                                                                                      [touchpoint_id])
+    assert changed.get_json()["url"].endswith("/other")
+    assert deleted.status_code == 204
+    assert client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=org.headers).status_code == 404
+    counts = row_counts(client.application)
+    assert counts["webhook_delivery"] == 0 and counts["webhook_attempt"] == 0
+
+
+# --- signed deliveries ----------------------------------------------------------------
+
+def test_every_delivery_verifies_with_the_standard_webhooks_library(client, org, make_touchpoint, receiver):
+    _, pk = make_touchpoint(org, name="Contact support")
+    endpoint = subscribe(client, org, receiver.url(), ALL_RESPONSE_EVENTS)
+
+    created = answer(client, pk, score=1, comment="Waited 15 minutes. Awful.", customer={"id": "c-1"})
+
+    received = receiver.wait_for(3)
+    payloads = [request.verify(endpoint["secret"]) for request in received]
+    assert sorted(p["type"] for p in payloads) == sorted(ALL_RESPONSE_EVENTS)
+    by_type = {p["type"]: p for p in payloads}
+    first = by_type["response.created"]
+    assert set(first) == {"type", "timestamp", "data"}
+    assert first["data"]["response"]["id"] == created["id"]
+    assert first["data"]["touchpoint"]["name"] == "Contact support"
+    assert first["data"]["question"] == "How satisfied are you with your experience?"
+    assert by_type["response.scored"]["data"]["response"]["sentiment"]["label"] == "negative"
+    logged = client.get("/api/v1/events", headers=org.headers).get_json()["data"]
+    assert sorted(r.headers["webhook-id"] for r in received) == sorted(f"evt_{e['id']}" for e in logged)
+    for request in received:
+        assert request.headers["webhook-signature"].startswith("v1,")
+        assert request.headers["content-type"] == "application/json"
+
+
+def test_a_tampered_body_id_or_timestamp_fails_verification(client, org, make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    answer(client, pk, score=5)
+    [request] = receiver.wait_for(1)
+    webhook = Webhook(endpoint["secret"])
+    webhook.verify(request.body, request.headers)  # the genuine message verifies
+
+    tampered_body = request.body.replace(b'"score":5', b'"score":1')
+    assert tampered_body != request.body
+    with pytest.raises(WebhookVerificationError):
+        webhook.verify(tampered_body, request.headers)
+    with pytest.raises(WebhookVerificationError):
+        webhook.verify(request.body, {**request.headers, "webhook-id": "evt_999999"})
+    with pytest.raises(WebhookVerificationError):
+        later = str(int(request.headers["webhook-timestamp"]) + 1)
+        webhook.verify(request.body, {**request.headers, "webhook-timestamp": later})
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + base64.b64encode(b"x" * 24).decode()).verify(request.body, request.headers)
+
+
+def test_only_the_chosen_events_and_touchpoints_are_delivered(client, org, make_journey, make_touchpoint, receiver):
+    journey = make_journey(org)
+    checkout, checkout_pk = make_touchpoint(org, journey, name="Checkout")
+    _, delivery_pk = make_touchpoint(org, journey, name="Delivery")
+    subscribe(client, org, receiver.url(), ["response.created"], touchpoint_ids=[checkout])
+
+    answer(client, delivery_pk, score=2)
+    answer(client, checkout_pk, score=1, comment="Card declined twice.")
+
+    received = receiver.wait_for(1)
+    assert [(r.json["type"], r.json["data"]["touchpoint"]["id"]) for r in received] == [("response.created", checkout)]
+
+
+def test_a_disabled_endpoint_gets_nothing(client, org, make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url(), enabled=False)
+
+    answer(client, pk)
+
+    assert endpoint["enabled"] is False and endpoint["disabled_reason"] == "manual"
+    assert receiver.requests == [] and deliveries(client.application) == []
+
+
+def test_deliveries_are_written_in_the_transaction_of_the_event(webhook_app, client, org, receiver):
+    subscribe(client, org, receiver.url(), ["alert.triggered"])
+    with webhook_app.app_context(), org.scope():
+        events.record("alert.triggered", {"alert": "rolled back"})
+        db.session.flush()
+        db.session.rollback()
+        events.record("alert.triggered", {"alert": "kept"})
+        commit()
+
+    [request] = receiver.wait_for(1)
+    assert request.json["data"] == {"alert": "kept"}
+    assert len(deliveries(webhook_app)) == 1
+
+
+def test_the_delivery_log_records_each_attempt(client, org, make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    receiver.answer(Answer(status=202, body=b"x" * 5000))
+
+    answer(client, pk)
+
+    log = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=org.headers).get_json()
+    [delivery] = log["data"]
+    assert (delivery["status"], delivery["attempts"], delivery["event_type"]) == ("succeeded", 1, "response.created")
+    assert delivery["webhook_id"] == receiver.requests[0].headers["webhook-id"]
+    [attempt] = delivery["log"]
+    assert (attempt["attempt"], attempt["status"], attempt["response_status_code"]) == (1, "succeeded", 202)
+    assert attempt["response_body"] == "x" * 1024  # a bounded excerpt
+    assert attempt["duration_ms"] >= 0 and attempt["error"] is None
+    only_failed = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries?status=failed",
+                             headers=org.headers).get_json()
+    assert only_failed["data"] == []
+
+
+def test_rotation_signs_with_both_secrets_for_a_day(webhook_app, client, org, make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    rotated = client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=org.headers)
+    assert rotated.status_code == 200
+    new_secret = rotated.get_json()["secret"]
+    assert new_secret.startswith("whsec_") and new_secret != endpoint["secret"]
+
+    answer(client, pk)
+    [during] = receiver.wait_for(1)
+    with webhook_app.app_context():
+        db.session.get(WebhookEndpoint, endpoint["id"]).previous_secret_expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    answer(client, pk)
+    _, after = receiver.wait_for(2)
+
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    during.verify(new_secret)
+    during.verify(endpoint["secret"])
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    after.verify(new_secret)
+    with pytest.raises(WebhookVerificationError):
+        after.verify(endpoint["secret"])
+
+
+def test_the_connection_goes_to_the_resolved_address_with_the_real_host_name(client, org, make_touchpoint,
+                                                                             receiver, monkeypatch):
+    real_getaddrinfo = socket.getaddrinfo
+    lookups = []
+
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host == "hooks.example.test":
+            lookups.append(host)
+            return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    _, pk = make_touchpoint(org)
+    subscribe(client, org, f"http://hooks.example.test:{receiver.port}/in")
+
+    answer(client, pk)
+
+    [request] = receiver.wait_for(1)
+    assert request.headers["host"] == f"hooks.example.test:{receiver.port}"
+    assert request.path == "/in"
+    assert lookups == ["hooks.example.test", "hooks.example.test"]  # at creation, and once at send time
+
+
+# --- tenancy ----------------------------------------------------------------------------
+
+def test_another_organisation_sees_and_touches_none_of_the_endpoints(client, org, make_org, make_touchpoint,
+                                                                     receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    answer(client, pk)
+    [delivery] = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                            headers=org.headers).get_json()["data"]
+    other = make_org("Other")
+    theirs = subscribe(client, other, receiver.url("/other"), ["response.created", "follow_up.created"])
+
+    assert client.get("/api/v1/webhook-endpoints", headers=other.headers).get_json()["data"] == [
+        {k: v for k, v in theirs.items() if k != "secret"}]
+    assert client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=other.headers).status_code == 404
+    assert client.patch(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=other.headers,
+                        json={"enabled": False}).status_code == 404
+    assert client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=other.headers).status_code == 404
+    assert client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                      headers=other.headers).status_code == 404
+    assert client.get(f"/api/v1/webhook-deliveries/{delivery['id']}", headers=other.headers).status_code == 404
+    assert client.post(f"/api/v1/webhook-deliveries/{delivery['id']}/redeliver",
+                       headers=other.headers).status_code == 404
+    assert client.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret",
+                       headers=other.headers).status_code == 404
+    answer(client, pk)  # the first organisation's event reaches only its own endpoint
+    assert [r.path for r in receiver.wait_for(2)] == ["/hook", "/hook"]
+
+
+def test_the_openapi_document_lists_the_webhook_routes(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    assert {"/api/v1/webhook-endpoints", "/api/v1/webhook-endpoints/{endpoint_id}",
+            "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
+            "/api/v1/webhook-deliveries/{delivery_id}/redeliver"} <= set(paths)
+    assert json.dumps(paths["/api/v1/webhook-endpoints"]["post"]).count("secret") >= 1
