@@ -205,3 +205,12 @@ def test_the_cli_refuses_a_bad_instant(runner):
     result = runner.invoke(args=["export", "responses", "--updated-after", "last week"])
 
     assert result.exit_code == 2 and "--updated-after" in result.output
+
+
+def test_csv_cells_that_look_like_formulas_stay_text():
+    from feedback_service.services.export import _csv_cell
+
+    assert _csv_cell('=HYPERLINK("http://evil.example")') == '\'=HYPERLINK("http://evil.example")'
+    assert _csv_cell("+1 great") == "'+1 great"
+    assert _csv_cell("Great shoes") == "Great shoes"
+    assert _csv_cell(-3) == -3

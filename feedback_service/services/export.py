@@ -141,7 +141,14 @@ def _csv_cell(value):
         return value.isoformat()
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        # A customer's comment must not run as a formula when the file is opened in a
+        # spreadsheet (OWASP "CSV injection"): a leading apostrophe keeps it text.
+        return "'" + value
     return value
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def _jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
