@@ -48,8 +48,13 @@ test-sqlite: install-dev
 test-postgresql: install-dev
 	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+# Each prints its figures beside its baseline and target (see bench/README.md).
+# They need the local PostgreSQL and Redis; `apt-get install wrk` sharpens the throughput one.
 bench: install-dev
 	$(PY) bench/widget_size.py
+	$(PY) bench/sentiment_drain.py
+	$(PY) bench/webhooks.py
+	$(PY) bench/submit_throughput.py --redis
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
