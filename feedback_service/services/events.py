@@ -41,6 +41,14 @@ def record_many(rows: list[dict]) -> None:
     webhook_fanout.fan_out_recorded([{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)], routes)
 
 
+def fan_out_inserted(inserted: list[dict]) -> None:
+    """The webhook deliveries owed by events already inserted (``id``, ``organization_id``,
+    ``type`` and enough ``data`` to match endpoints' filters), in the caller's transaction."""
+    routes = webhook_fanout.routes_for({row["organization_id"] for row in inserted})
+    if routes:
+        webhook_fanout.fan_out_recorded(inserted, routes)
+
+
 def response_payload(response: Response) -> dict:
     touchpoint = response.touchpoint
     return {
