@@ -17,6 +17,8 @@ import redis
 from flask import current_app
 from rq import Queue
 from rq.exceptions import DuplicateJobError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -67,8 +69,10 @@ def enqueue_after_commit(
     db.session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue, result_ttl))
 
 
-def discard_pending() -> None:
-    db.session.info.pop("pending_jobs", None)
+@event.listens_for(Session, "after_rollback")
+def _forget_jobs_of_rolled_back_work(session: Session) -> None:
+    # A job asked for by work that was rolled back must not run with a later commit.
+    session.info.pop("pending_jobs", None)
 
 
 def dispatch_pending() -> None:

@@ -136,3 +136,16 @@ def test_rate_limiter_keeps_working_in_memory_when_redis_is_down(app_config, tou
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["statuses"] == [201, 201, 201, 429, 429]  # limited from memory, never a 500
     assert outcome["seconds"] < 10
+
+
+def test_a_job_asked_for_by_rolled_back_work_never_runs(app):
+    from feedback_service.database import commit
+    from feedback_service.jobs import enqueue_after_commit
+
+    ran = []
+    with app.app_context():
+        enqueue_after_commit(ran.append, "from the rolled-back work")
+        db.session.rollback()
+        enqueue_after_commit(ran.append, "from the committed work")
+        commit()
+    assert ran == ["from the committed work"]

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from feedback_service.extensions import db
-from feedback_service.models import Customer, Display, Response
+from feedback_service.models import Display, Response
 
 ORIGIN = "https://shop.example.com"
 

@@ -80,15 +80,21 @@ class TouchpointPatchSchema(Schema):
     trigger = fields.Nested(TriggerSchema)
 
 
-class SurveySchema(Schema):
+class SurveyWordingSchema(Schema):
+    """A survey as a customer meets it: the metric, its scale and the words around it."""
+
     version = fields.Integer()
     metric = fields.String()
-    scale = fields.Function(lambda v: touchpoint_service.scale(v.metric))
+    scale = fields.Dict()
     question = fields.String()
     comment_prompt = fields.String()
     low_score_prompt = fields.String(allow_none=True)
     scale_labels = fields.Dict()
     language = fields.String()
+
+
+class SurveySchema(SurveyWordingSchema):
+    scale = fields.Function(lambda version: METRICS[version.metric].scale())
     translations = fields.Dict()
 
 

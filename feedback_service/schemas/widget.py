@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from .common import Schema
+from .journeys import SurveyWordingSchema
 
 from ..services.collection import COMMENT_MAX
 
@@ -90,15 +91,7 @@ class SurveyTextsOutSchema(Schema):
     sent_score = fields.String()
 
 
-class WidgetSurveyBodySchema(Schema):
-    version = fields.Integer()
-    metric = fields.String()
-    scale = fields.Dict()
-    question = fields.String()
-    comment_prompt = fields.String()
-    low_score_prompt = fields.String(allow_none=True)
-    scale_labels = fields.Dict()
-    language = fields.String()
+class WidgetSurveyBodySchema(SurveyWordingSchema):
     texts = fields.Nested(SurveyTextsOutSchema)
 
 

@@ -54,7 +54,7 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
         "survey": {
             "version": version.version,
             "metric": version.metric,
-            "scale": {"min": metric.low, "max": metric.high, "low_score_max": metric.low_score_max},
+            "scale": metric.scale(),
             **texts,
             "language": language,
             "texts": ui_texts(language),

@@ -24,6 +24,10 @@ class Metric:
     def is_low(self, score: int) -> bool:
         return score <= self.low_score_max
 
+    def scale(self) -> dict:
+        """What a client needs to draw the scale."""
+        return {"min": self.low, "max": self.high, "low_score_max": self.low_score_max}
+
 
 METRICS: dict[str, Metric] = {
     "csat": Metric("csat", 1, 5, low_score_max=2),

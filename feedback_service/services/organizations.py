@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
 
 from .. import security
 from ..errors import NotFound
@@ -80,9 +79,6 @@ def revoke_api_key(api_key_id: int) -> ApiKey:
         api_key.revoked_at = utcnow()
     return api_key
 
-
-def find_organization(name: str) -> Organization | None:
-    return db.session.scalar(select(Organization).where(Organization.name == name))
 
 
 def current_organization(organization_id: int) -> Organization:

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..extensions import db
 from ..models import Response
 from ..pagination import Page, paginate
 from .lookup import get_or_404

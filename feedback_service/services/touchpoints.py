@@ -7,8 +7,8 @@ from flask import current_app
 from .. import security
 from ..extensions import db
 from ..models import Journey, SurveyVersion, Team, Touchpoint, utcnow
-from . import journeys
 from ..errors import Invalid
+from . import journeys
 from .lookup import get_or_404, resolve_reference
 from .metrics import METRICS, default_texts
 
@@ -145,7 +145,3 @@ def _was_default(version: SurveyVersion, field: str) -> bool:
     """Did this version use the built-in wording for ``field``? Then it follows the language."""
     return getattr(version, field) == default_texts(version.metric, version.language)[field]
 
-
-def scale(metric: str) -> dict:
-    definition = METRICS[metric]
-    return {"min": definition.low, "max": definition.high, "low_score_max": definition.low_score_max}

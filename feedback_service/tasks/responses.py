@@ -48,7 +48,7 @@ def process_responses(response_ids: list[int]) -> None:
 def process_pending() -> None:
     """Everything pending, batch after batch: the worker's drain."""
     while open_pending_follow_ups() == FOLLOW_UP_BATCH:
-        pass
+        continue  # a full batch: there may be more
     drain_pending()
 
 

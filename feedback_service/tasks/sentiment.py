@@ -16,7 +16,6 @@ The analyzer is built once per process; VADER's lexicon takes ~100 ms to load.
 from __future__ import annotations
 
 import logging
-import time
 from functools import lru_cache
 
 from flask import current_app
