@@ -66,13 +66,18 @@ def enqueue_after_commit(
     result_ttl: int | None = None,
 ) -> None:
     """Ask for ``func(*args)`` once the current transaction commits."""
-    db.session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue, result_ttl))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, too, has a transaction to end
+    session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue, result_ttl))
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_jobs_of_rolled_back_work(session: Session) -> None:
-    # A job asked for by work that was rolled back must not run with a later commit.
-    session.info.pop("pending_jobs", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_jobs_of_rolled_back_work(session: Session, previous_transaction) -> None:
+    # A job asked for by work that was rolled back must not run with a later
+    # commit. A savepoint rolled back inside the transaction leaves them be.
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop("pending_jobs", None)
 
 
 def dispatch_pending() -> None:
