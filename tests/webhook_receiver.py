@@ -82,7 +82,12 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(ThreadingHTTPServer):
+            # The default listen backlog of 5 drops connections when a drain sends 16 at once;
+            # a refused SYN is retried after a second, past the tests' short send timeout.
+            request_queue_size = 128
+
+        self.server = Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.port = self.server.server_address[1]

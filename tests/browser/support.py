@@ -72,6 +72,12 @@ def queue(page) -> list[dict]:
     return json.loads(page.evaluate(f"localStorage.getItem({QUEUE_KEY!r})") or "[]")
 
 
+def wait_until_queue_empty(page) -> None:
+    """The widget drops an answer from its queue after reading the server's reply, a moment after
+    Playwright sees that reply: wait for it rather than race it."""
+    page.wait_for_function(f"(JSON.parse(localStorage.getItem({QUEUE_KEY!r})) || []).length === 0")
+
+
 def record_requests(page) -> list:
     """Every request the page sends from now on (Playwright Request objects, in order)."""
     seen: list = []

@@ -17,7 +17,8 @@ from feedback_service.services.demo import ensure_demo
 from feedback_service.tenancy import tenant_scope
 
 from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, LOW_SCORE_PROMPT, SCORE_POST, SURVEY_GET,
-                      THANKS, queue, record_requests, score_button, stored_displays, stored_responses)
+                      THANKS, record_requests, score_button, stored_displays, stored_responses,
+                      wait_until_queue_empty)
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,7 @@ def test_a_customer_answers_by_keyboard_and_the_answer_is_stored(app, page, brow
     assert row["sentiment_status"] == "scored"
     assert row["sentiment_label"] == "positive" and row["sentiment_compound"] > 0
     assert stored_displays(app) == [{"touchpoint_id": tp_id, "source": "widget", "customer": "ext-42"}]
-    assert queue(page) == []
+    wait_until_queue_empty(page)
     browser_log.assert_no_page_errors()
 
 

@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 from feedback_service.services import links
 
 from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, QUEUE_KEY, SCORE_POST, SURVEY_GET, THANKS,
-                      queue, record_requests, score_button, stored_displays, stored_responses)
+                      queue, record_requests, score_button, stored_displays, stored_responses,
+                      wait_until_queue_empty)
 
 pytestmark = pytest.mark.browser
 
@@ -245,5 +246,5 @@ def test_context_the_api_would_refuse_is_trimmed_and_the_answer_kept(app, page, 
     [row] = stored_responses(app)
     assert row["context"] == {"order_id": "A-1001", "note": "a" * 199 + "\U0001F600", "nul": "ab", "lone": "xy",
                               "n": 3.5}
-    assert queue(page) == []
+    wait_until_queue_empty(page)
     browser_log.assert_no_page_errors()
