@@ -32,6 +32,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WIDGET_MAX_BODY_BYTES": 16 * 1024,
+        # How long a worker answers from its copy of a touchpoint before reading it again
+        # (services/touchpoint_cards.py: stored answers are checked against the row anyway).
+        "TOUCHPOINT_CACHE_SECONDS": 5,
         "SWEEP_INTERVAL": 30,
         "SENTIMENT_GRACE_SECONDS": 60,
         "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
@@ -52,7 +55,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # configured the counters are shared by every worker; when Redis is down
         # the limiter falls back to memory and never fails a request.
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers: they cost a storage round trip on every request.
+        # A refused request still says when to come back (Retry-After, api/base.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "feedback-limits",

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 from .extensions import db
+
+
+# A pooled connection idle longer than this is pinged before use (see _ping_if_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def engine_options(uri: str) -> dict:
@@ -16,7 +23,39 @@ def engine_options(uri: str) -> dict:
         # Several gunicorn workers share the file: wait for the write lock
         # instead of failing with "database is locked".
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+    return {}
+
+
+@event.listens_for(Pool, "checkin")
+def _note_checkin(dbapi_connection, connection_record) -> None:
+    connection_record.info["checked_in_at"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Pessimistic disconnect handling, for connections that have been idle a while.
+
+    ``pool_pre_ping`` would add a round trip to every request. A connection
+    handed back a moment ago, as every one is under load, was working then; one
+    idle for longer (PostgreSQL may have restarted meanwhile) is pinged, and a
+    dead one is replaced before anyone uses it: raising DisconnectionError
+    makes the pool retry with a fresh connection.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    idle_since = connection_record.info.get("checked_in_at")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        # The ping opened a transaction (the driver's autobegin); end it as the pool would.
+        dbapi_connection.rollback()
+    except Exception as error:
+        raise DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def init_database(app: Flask) -> None:

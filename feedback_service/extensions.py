@@ -28,5 +28,28 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
+
+
+class RouteLimiter(Limiter):
+    """Flask-Limiter, for limits declared on routes (``@limiter.limit``) only.
+
+    Flask-Limiter also checks before every request for default, application
+    and blueprint limits. This app declares none, and that check costs as much
+    as the limit itself on the busiest route, so it is skipped; ``init_app``
+    refuses a configuration that would need it.
+    """
+
+    def init_app(self, app) -> None:
+        for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
+            if app.config.get(setting):
+                raise RuntimeError(f"{setting} needs Flask-Limiter's per-request check; declare the limit on "
+                                   "the routes instead (feedback_service.extensions.RouteLimiter)")
+        super().init_app(app)
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if not in_middleware:
+            super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+
 # Storage comes from config (Redis when REDIS_URL is set); see config.finalise.
-limiter = Limiter(key_func=get_remote_address)
+limiter = RouteLimiter(key_func=get_remote_address)

@@ -9,6 +9,8 @@ pending in the database, where the worker's sweep finds it.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,8 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 FAILED_JOB_TTL = 7 * 24 * 3600
+# A per-second job stays this long past its second, for the requests that counted on it.
+PER_SECOND_MARGIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class PendingJob:
     # Jobs whose effect lives in the database keep no result in Redis; a unique
     # id is then free again the moment the job is done.
     result_ttl: int | None = None
+    # A job asked for by every request but done by one job a second (see ``dispatch``).
+    per_second: str | None = None
 
 
 def redis_connection() -> redis.Redis | None:
@@ -61,15 +67,37 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=connection)
 
 
+def others_waiting() -> bool:
+    """Other jobs are queued: a lingering job gives the worker back to them."""
+    try:
+        return any(get_queue(name).count for name in current_app.config["RQ_QUEUES"])
+    except Exception:
+        return True
+
+
 def enqueue_after_commit(
     func: Callable[..., Any], *args: Any, job_id: str | None = None, queue: str = "default",
-    result_ttl: int | None = None,
+    result_ttl: int | None = None, per_second: str | None = None,
 ) -> None:
-    """Ask for ``func(*args)`` once the current transaction commits."""
+    """Ask for ``func(*args)`` once the current transaction commits.
+
+    ``per_second`` (a job id prefix) coalesces: the work of every transaction
+    that commits within one second is done by one job, ``func(*args,
+    window_end)``, which must take whatever was committed up to ``window_end``
+    (plus ``PER_SECOND_MARGIN``) and not stop before then. Each process asks
+    Redis for it once a second; the requests after that send nothing at all.
+    """
+    after_commit(PendingJob(func, args, job_id, queue, result_ttl, per_second))
+
+
+def after_commit(job: PendingJob) -> None:
+    """``job`` once the current transaction commits (``enqueue_after_commit``, for a built job)."""
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, too, has a transaction to end
-    session.info.setdefault("pending_jobs", []).append(PendingJob(func, args, job_id, queue, result_ttl))
+    pending = session.info.setdefault("pending_jobs", [])
+    if job not in pending:
+        pending.append(job)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -86,13 +114,49 @@ def dispatch_pending() -> None:
 
 
 def dispatch(job: PendingJob) -> None:
-    if current_app.config.get("REDIS_URL"):
+    if not current_app.config.get("REDIS_URL"):
+        _run_inline(job)  # right now, after this commit: no window to wait for
+        return
+    if not job.per_second:
         _enqueue_rq(job)
-    else:
-        _run_inline(job)
+        return
+    # The second is read after the commit, so the job's window covers the commit.
+    second = int(time.time())
+    job_id = f"{job.per_second}-{second}"
+    if not _asked_already(job_id) and _enqueue_rq(
+            PendingJob(job.func, (*job.args, second + 1), job_id, job.queue, job.result_ttl)):
+        _remember(job_id)
 
 
-def _enqueue_rq(job: PendingJob) -> None:
+class _Asked:
+    """The per-second job ids this process enqueued lately (each app has its own)."""
+
+    def __init__(self):
+        self.until: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+
+def _asked() -> _Asked:
+    asked = current_app.extensions.get("feedback_jobs_asked")
+    if asked is None:
+        asked = current_app.extensions["feedback_jobs_asked"] = _Asked()
+    return asked
+
+
+def _asked_already(job_id: str) -> bool:
+    return _asked().until.get(job_id, 0) > time.monotonic()
+
+
+def _remember(job_id: str) -> None:
+    asked, now = _asked(), time.monotonic()
+    with asked.lock:
+        if len(asked.until) > 64:
+            asked.until = {key: until for key, until in asked.until.items() if until > now}
+        asked.until[job_id] = now + 2  # its second, and then some: ids are never reused after
+
+
+def _enqueue_rq(job: PendingJob) -> bool:
+    """Enqueue on RQ; True when the job is (now, or already) queued."""
     try:
         options = {"result_ttl": job.result_ttl} if job.result_ttl is not None else {}
         get_queue(job.queue).enqueue(
@@ -104,9 +168,11 @@ def _enqueue_rq(job: PendingJob) -> None:
             **options,
         )
     except DuplicateJobError:
-        pass  # already queued under the same id: that job will do this work
+        return True  # already queued under the same id: that job will do this work
     except Exception:
         log.warning("could not enqueue %s%s; the sweep will retry", job.func.__name__, job.args, exc_info=True)
+        return False
+    return True
 
 
 def _run_inline(job: PendingJob) -> None:

@@ -149,3 +149,67 @@ def test_a_job_asked_for_by_rolled_back_work_never_runs(app):
         enqueue_after_commit(ran.append, "from the committed work")
         commit()
     assert ran == ["from the committed work"]
+
+
+def _work_in_this_process(app):
+    from rq import SimpleWorker
+
+    from feedback_service.jobs import get_queue, redis_connection
+
+    with app.app_context():
+        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+
+
+def _statuses(app) -> list[tuple[str, bool]]:
+    with app.app_context():
+        return [tuple(row) for row in db.session.execute(
+            select(Response.sentiment_status, Response.follow_up_pending).order_by(Response.id))]
+
+
+def _start_of_a_second() -> None:
+    time.sleep(1.02 - time.time() % 1)
+
+
+def test_answers_of_one_second_share_one_job(app_with_redis, redis_url, touchpoint):
+    client = app_with_redis.test_client()
+    queue = Queue("default", connection=Redis.from_url(redis_url))
+    _start_of_a_second()
+    for i in range(5):
+        assert client.post(f"/w/{touchpoint['pk']}/responses",
+                           json={"score": 2, "comment": f"Slow refund {i}"}).status_code == 201
+    assert [job_id.split("-")[0] for job_id in queue.job_ids] == ["responses"]  # one for all five
+
+    _work_in_this_process(app_with_redis)
+    assert _statuses(app_with_redis) == [("scored", False)] * 5
+
+
+def test_the_job_of_a_second_stays_for_the_answers_that_came_after_it_started(app_with_redis, redis_url,
+                                                                               touchpoint):
+    """An answer finds its second's job already asked for (and running) and sends nothing:
+    the job keeps looking until that second is over, so it takes that answer too."""
+    import threading
+
+    def run_the_job(job):  # what the worker does with it (RQ's worker wants the main thread)
+        with app_with_redis.app_context():
+            job.perform()
+
+    client = app_with_redis.test_client()
+    queue = Queue("default", connection=Redis.from_url(redis_url))
+    for _ in range(3):  # a loaded machine can push the second answer into the next second: try again
+        _start_of_a_second()
+        second = int(time.time())
+        client.post(f"/w/{touchpoint['pk']}/responses", json={"score": 1, "comment": "First"})
+        [job] = queue.jobs
+        queue.remove(job)
+        worker = threading.Thread(target=run_the_job, args=(job,))
+        worker.start()
+        client.post(f"/w/{touchpoint['pk']}/responses", json={"score": 1, "comment": "Second"})
+        in_the_same_second = int(time.time()) == second
+        nothing_queued = queue.count == 0
+        worker.join(timeout=10)
+        if in_the_same_second:
+            break
+    assert in_the_same_second and nothing_queued  # the second answer asked Redis for nothing
+    assert not worker.is_alive()
+    assert time.time() >= second + 1  # the job stayed until its second was over
+    assert _statuses(app_with_redis)[-2:] == [("scored", False)] * 2

@@ -8,6 +8,8 @@ contract names fields directly, so locations are folded away here.
 
 from __future__ import annotations
 
+import time
+
 import flask
 import flask_smorest
 from webargs.flaskparser import FlaskParser
@@ -59,11 +61,28 @@ class Api(flask_smorest.Api):
         if errors:
             payload["errors"] = errors
         headers.update(data.get("headers") or {})
+        if error.code == 429:
+            headers["Retry-After"] = str(_retry_after_seconds())
         response_headers = error.get_headers() if error.code == 405 else []
         for name, value in response_headers:
             if name.lower() == "allow":
                 headers["Allow"] = value
         return payload, error.code, headers
+
+
+def _retry_after_seconds() -> int:
+    """Seconds until the breached rate limit's window resets.
+
+    Flask-Limiter's own headers would read every limit's window on every
+    request, a Redis round trip each; a refused request is the one that needs it.
+    """
+    from ..extensions import limiter
+
+    try:
+        breached = [limit.reset_at for limit in limiter.current_limits if limit.breached]
+    except Exception:  # the limiter's storage went away: a guess beats no header
+        breached = []
+    return max(1, int(max(breached) - time.time())) if breached else 60
 
 
 class JsonBodyParser(FlaskParser):
@@ -81,3 +100,8 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with that parser: use it for every API blueprint."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema, *args, **kwargs):
+        # webargs makes a new instance of a schema class for every request it parses;
+        # schemas keep no state between loads, so one instance serves them all.
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)

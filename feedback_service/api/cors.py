@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from ..models import Touchpoint
-
 ALLOWED_METHODS = "GET, POST, PATCH, OPTIONS"
 ALLOWED_HEADERS = "Content-Type, Idempotency-Key, Authorization"
 EXPOSED_HEADERS = "Idempotent-Replayed, Retry-After"
@@ -26,18 +24,19 @@ def _own_origin() -> str:
     return request.host_url.rstrip("/").lower()
 
 
-def origin_allowed(touchpoint: Touchpoint) -> bool:
-    """True when no browser origin is involved, it is our own, or the touchpoint lists it."""
+def origin_allowed(touchpoint) -> bool:
+    """True when no browser origin is involved, it is our own, or the touchpoint (a row or a
+    card) lists it."""
     origin = request_origin()
     if origin is None:
         return True  # not a cross-origin browser request: a server, an app, curl
-    return origin == _own_origin() or origin in (touchpoint.allowed_origins or [])
+    return origin == _own_origin() or origin in (touchpoint.allowed_origins or ())
 
 
-def add_cors_headers(response: Response, touchpoint: Touchpoint | None) -> Response:
+def add_cors_headers(response: Response, allowed: bool) -> Response:
+    """Grant the request's origin, when ``allowed`` (``origin_allowed`` said so), and no other."""
     response.vary.add("Origin")
-    origin = request_origin()
-    if touchpoint is None or origin is None or not origin_allowed(touchpoint):
+    if not allowed or request_origin() is None:
         return response
     response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS

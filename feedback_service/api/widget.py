@@ -13,7 +13,7 @@ from flask_smorest import abort
 
 from ..database import commit
 from ..extensions import limiter
-from ..services import collection, links
+from ..services import collection, intake, links, touchpoint_cards
 from ..schemas.widget import (
     CommentSchema,
     DisplaySchema,
@@ -45,23 +45,50 @@ def _read_limit() -> str:
 
 
 @blp.before_request
-def _load_touchpoint():
+def _find_touchpoint():
     # Bodies from anonymous browsers stay small: 16 KB, answered with 413.
     request.max_content_length = current_app.config["WIDGET_MAX_BODY_BYTES"]
-    g.touchpoint = None
+    g.card = g.touchpoint = None
     pk = (request.view_args or {}).get("pk")
     if pk is None:
         return
-    g.touchpoint = collection.touchpoint_by_key(pk)
-    set_tenant(g.touchpoint.organization_id)
-    if request.method in ("POST", "PATCH") and not cors.origin_allowed(g.touchpoint):
-        abort(403, message=f"Origin {request.headers.get('Origin')} may not send answers to this touchpoint; "
-                           "add it to the touchpoint's allowed_origins.")
+    if request.method == "GET":
+        g.touchpoint = collection.touchpoint_by_key(pk)  # the survey is drawn from the row itself
+        g.card = touchpoint_cards.card_of(g.touchpoint)
+    else:
+        # Answers, impressions and preflights come by the thousand: a card a few seconds old
+        # serves them, and whatever stores an answer checks it again (touchpoint_cards).
+        g.card = touchpoint_cards.card_for_key(pk, fresh=request.method == "PATCH")
+    set_tenant(g.card.organization_id)
+    g.origin_allowed = _origin_allowed(fresh=request.method in ("GET", "PATCH"))
+    if request.method in ("POST", "PATCH") and not g.origin_allowed:
+        _refuse_origin()
+
+
+def _origin_allowed(*, fresh: bool) -> bool:
+    if cors.origin_allowed(g.card) or fresh:
+        return cors.origin_allowed(g.card)
+    # A refusal is decided on fresh facts: the origin may have been allowed a moment ago.
+    g.card = touchpoint_cards.card_for_key(g.card.publishable_key, fresh=True)
+    return cors.origin_allowed(g.card)
+
+
+def _admit_origin(card: touchpoint_cards.TouchpointCard) -> None:
+    """The origin rule again, for the fresh card intake read when the cached one was stale."""
+    g.card = card
+    g.origin_allowed = cors.origin_allowed(card)
+    if not g.origin_allowed:
+        _refuse_origin()
+
+
+def _refuse_origin():
+    abort(403, message=f"Origin {request.headers.get('Origin')} may not send answers to this touchpoint; "
+                       "add it to the touchpoint's allowed_origins.")
 
 
 @blp.after_request
 def _cors(response):
-    return cors.add_cors_headers(response, g.get("touchpoint"))
+    return cors.add_cors_headers(response, g.get("card") is not None and g.get("origin_allowed", False))
 
 
 def _languages() -> list[str]:
@@ -69,15 +96,15 @@ def _languages() -> list[str]:
     return wanted + [lang for lang, _ in request.accept_languages]
 
 
-def _submitted_body(response) -> dict:
-    token, expires_at = links.edit_token(response.id, response.touchpoint_id)
+def _submitted_body(response_id: int, touchpoint_id: int, score: int, comment: str | None, prompt: str) -> dict:
+    token, expires_at = links.edit_token(response_id, touchpoint_id)
     return {
-        "id": response.id,
-        "score": response.score,
-        "comment": response.comment,
+        "id": response_id,
+        "score": score,
+        "comment": comment,
         "edit_token": token,
         "edit_token_expires_at": expires_at,
-        "follow_up_prompt": collection.follow_up_prompt(response, _languages()),
+        "follow_up_prompt": prompt,
     }
 
 
@@ -120,9 +147,13 @@ class Responses(MethodView):
             # A bot filled the invisible field: look successful, store nothing.
             return {"id": None, "score": data["score"], "comment": None, "edit_token": None,
                     "edit_token_expires_at": None, "follow_up_prompt": ""}
-        digest = collection.request_digest(data)
-        submission = collection.submit_response(g.touchpoint, idempotency_key=key, digest=digest, **data)
-        body = _submitted_body(submission.response)  # before the commit expires what it reads
+        digest = intake.request_digest(data)
+        submission = intake.submit_response(g.card, idempotency_key=key, digest=digest, admit=_admit_origin, **data)
+        stored = submission.response
+        # Accept-Language matters only to a survey with translations (and parsing it is not free).
+        languages = _languages() if stored.survey.translations else []
+        body = _submitted_body(stored.id, stored.touchpoint_id, stored.score, stored.comment,
+                               collection.follow_up_prompt(stored.survey, stored.metric, stored.score, languages))
         commit()
         headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
         return body, 201, headers
@@ -140,8 +171,10 @@ class ResponseComment(MethodView):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             abort(401, message="Send the edit_token from the 201 answer as 'Authorization: Bearer …'.")
-        response = collection.add_comment(g.touchpoint, response_id, token.strip(), data["comment"])
-        body = _submitted_body(response)
+        response = collection.add_comment(g.card, response_id, token.strip(), data["comment"])
+        body = _submitted_body(response.id, response.touchpoint_id, response.score, response.comment,
+                               collection.follow_up_prompt(response.survey_version, response.metric, response.score,
+                                                           _languages()))
         commit()
         return body
 
@@ -155,6 +188,6 @@ class Displays(MethodView):
     @blp.response(202)
     def post(self, data, pk):
         """Count an impression (the response rate's denominator); starts the fatigue window."""
-        collection.record_display(g.touchpoint, customer=data["customer"])
+        collection.record_display(g.card, customer=data["customer"])
         commit()
         return {"recorded": True}

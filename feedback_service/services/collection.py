@@ -1,37 +1,25 @@
-"""Taking a customer's answer: validate, store once, then hand over for scoring.
+"""Around a customer's answer: the survey they are shown, the impression, the comment that follows.
 
-The answer is committed before anything else happens to it. An
-``Idempotency-Key`` is enforced by the database's unique constraint on
-(touchpoint, key), so a retry from a flaky phone connection, or fifty at once,
-stores one row, with Redis up or down.
+Storing the answer itself is ``intake``'s; this is the rest of the conversation.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
-from . import customers, events, fatigue, follow_ups, links
+from . import customers, fatigue, follow_ups, links
 from .metrics import METRICS, ui_texts
+from .touchpoint_cards import UNKNOWN_KEY
 
 log = logging.getLogger(__name__)
 
 COMMENT_MAX = 5000
-
-
-@dataclass
-class Submission:
-    response: Response
-    replayed: bool = False
 
 
 def touchpoint_by_key(publishable_key: str) -> Touchpoint:
@@ -40,7 +28,7 @@ def touchpoint_by_key(publishable_key: str) -> Touchpoint:
         select(Touchpoint).where(Touchpoint.publishable_key == publishable_key).options(joinedload(Touchpoint.survey))
     )
     if touchpoint is None or touchpoint.archived_at is not None:
-        raise NotFound("No survey for this key. Check the data-touchpoint attribute of the embed code.")
+        raise NotFound(UNKNOWN_KEY)
     return touchpoint
 
 
@@ -105,65 +93,18 @@ def find_customer(external_id: str | None, email: str | None) -> Customer | None
     return None
 
 
-def follow_up_prompt(response: Response, languages: list[str] = ()) -> str:
-    """The question after the score: the low-score prompt for a low score, when there is one."""
-    texts, _ = localised_texts(response.survey_version, list(languages))
-    if METRICS[response.metric].is_low(response.score) and texts["low_score_prompt"]:
+def follow_up_prompt(survey, metric: str, score: int, languages: list[str] = ()) -> str:
+    """The question after the score: the low-score prompt for a low score, when there is one.
+
+    ``survey`` is the survey version answered, or a touchpoint card (which has its texts).
+    """
+    texts, _ = localised_texts(survey, list(languages))
+    if METRICS[metric].is_low(score) and texts["low_score_prompt"]:
         return texts["low_score_prompt"]
     return texts["comment_prompt"]
 
 
-def request_digest(body: dict) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None = None,
-                    customer: dict | None = None, context: dict | None = None,
-                    idempotency_key: str | None = None, source: str = "widget",
-                    digest: str | None = None) -> Submission:
-    """Store one answer (or find the one this idempotency key already stored)."""
-    metric = METRICS[touchpoint.survey.metric]
-    if not metric.in_scale(score):
-        raise Invalid("score", f"Must be a whole number from {metric.low} to {metric.high} "
-                               f"for a {metric.name.upper()} survey.")
-    if idempotency_key:
-        previous = _by_idempotency_key(touchpoint, idempotency_key)
-        if previous is not None:
-            return _replay(previous, digest)
-
-    comment = (comment or "").strip() or None
-    now = utcnow()
-    for attempt in (1, 2):
-        try:
-            with db.session.begin_nested():
-                person = customers.resolve_customer(external_id=(customer or {}).get("id"),
-                                                    email=(customer or {}).get("email"), seen_at=now)
-                response = Response(
-                    touchpoint=touchpoint, survey_version=touchpoint.survey, customer=person,
-                    metric=touchpoint.survey.metric, score=score, comment=comment, context=context or {},
-                    source=source, idempotency_key=idempotency_key, request_digest=digest,
-                    created_at=now, updated_at=now,
-                )
-                response.follow_up_pending = follow_ups.needs_follow_up(response)
-                _mark_for_scoring(response)
-                db.session.add(response)
-                db.session.flush()
-            break
-        except IntegrityError:
-            # Another request with the same key committed first: answer as a replay.
-            previous = _by_idempotency_key(touchpoint, idempotency_key) if idempotency_key else None
-            if previous is not None:
-                return _replay(previous, digest)
-            if attempt == 2:
-                raise
-            # Otherwise the same new customer was created by a concurrent answer: now we see them.
-    events.record("response.created", events.response_payload(response))
-    _request_processing(response)
-    return Submission(response)
-
-
-def response_for_edit(touchpoint: Touchpoint, response_id: int, token: str) -> Response:
+def response_for_edit(touchpoint, response_id: int, token: str) -> Response:
     """The response an edit token was issued for; 403 for a wrong or expired token."""
     if not links.edit_token_allows(token, response_id, touchpoint.id):
         raise Forbidden("This edit token is not valid for this response (or it has expired).")
@@ -173,7 +114,7 @@ def response_for_edit(touchpoint: Touchpoint, response_id: int, token: str) -> R
     return response
 
 
-def add_comment(touchpoint: Touchpoint, response_id: int, token: str, comment: str | None) -> Response:
+def add_comment(touchpoint, response_id: int, token: str, comment: str | None) -> Response:
     """The widget's second step: the comment joins the response its score created."""
     response = response_for_edit(touchpoint, response_id, token)
     comment = (comment or "").strip() or None
@@ -191,11 +132,16 @@ def add_comment(touchpoint: Touchpoint, response_id: int, token: str, comment: s
     return response
 
 
-def record_display(touchpoint: Touchpoint, *, customer: dict | None, source: str = "widget") -> Display:
-    display = Display(touchpoint=touchpoint, customer=_resolve_customer(customer, utcnow()), source=source)
-    db.session.add(display)
-    db.session.flush()
-    return display
+def record_display(touchpoint, *, customer: dict | None, source: str = "widget") -> int:
+    """Count that the survey was shown (``touchpoint`` is a row or a card); returns the display's id."""
+    now = utcnow()
+    person = customers.resolve_customer_ref(
+        touchpoint.organization_id, external_id=(customer or {}).get("id"), email=(customer or {}).get("email"),
+        seen_at=now) if customer else None
+    table = Display.__table__
+    return db.session.connection().execute(insert(table).values(
+        organization_id=touchpoint.organization_id, touchpoint_id=touchpoint.id,
+        customer_id=person.id if person else None, source=source, created_at=now).returning(table.c.id)).scalar_one()
 
 
 def _mark_for_scoring(response: Response) -> None:
@@ -216,50 +162,3 @@ def _request_processing(response: Response) -> None:
 
     if response.follow_up_pending or response.sentiment_status == "pending":
         request_processing(response.id)
-
-
-def _resolve_customer(customer: dict | None, seen_at) -> Customer | None:
-    if not customer:
-        return None
-    external_id, email = customer.get("id"), customer.get("email")
-    try:
-        with db.session.begin_nested():
-            return customers.resolve_customer(external_id=external_id, email=email, seen_at=seen_at)
-    except IntegrityError:
-        # The same new customer arrived twice at once; the other insert won.
-        return customers.resolve_customer(external_id=external_id, email=email, seen_at=seen_at)
-
-
-def _by_idempotency_key(touchpoint: Touchpoint, key: str) -> Response | None:
-    return db.session.scalar(
-        select(Response).where(Response.touchpoint_id == touchpoint.id, Response.idempotency_key == key)
-    )
-
-
-def _replay(previous: Response, digest: str | None) -> Submission:
-    if digest is not None and previous.request_digest is not None and digest != previous.request_digest:
-        raise Invalid("idempotency_key", "This Idempotency-Key was already used with a different body. "
-                                         "Use a new key for a new answer.")
-    return Submission(previous, replayed=True)
-
-
-def submit_from_link(touchpoint: Touchpoint, token: str, score: int) -> Submission | None:
-    """An email one-click: the score is recorded on the click, once per link.
-
-    Clicking the same link again replays; clicking another score in the same
-    email corrects the score (people do mis-tap). None when the link is forged,
-    expired or made for another touchpoint.
-    """
-    person = links.read_email_link_token(token, touchpoint)
-    if person is None:
-        return None
-    key = "link:" + hashlib.sha256(token.encode()).hexdigest()[:48]
-    previous = _by_idempotency_key(touchpoint, key)
-    if previous is not None:
-        if previous.score != score and METRICS[previous.metric].in_scale(score):
-            previous.score = score
-            previous.updated_at = utcnow()
-            db.session.flush()
-        return Submission(previous, replayed=True)
-    return submit_response(touchpoint, score=score, customer={"id": person["external_id"], "email": person["email"]},
-                           idempotency_key=key, source="email")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Customer, Response, Touchpoint, utcnow
 from ..pagination import Page, paginate
+from ..tenancy import current_tenant_id
 from .lookup import get_or_404
 
 
@@ -27,41 +32,124 @@ def get_customer(customer_id: int) -> Customer:
     return get_or_404(Customer, customer_id, what="customer")
 
 
+@dataclass(frozen=True)
+class CustomerRef:
+    """A customer's id and keys as stored: what an answer needs, without loading the row."""
+
+    id: int
+    external_id: str | None
+    email: str | None
+
+
 def resolve_customer(*, external_id: str | None, email: str | None, seen_at: datetime | None = None) -> Customer | None:
-    """The organisation's customer with this external id or email, created on first sight.
+    """The current tenant's customer with this external id or email, created on first sight."""
+    db.session.flush()
+    ref = resolve_customer_ref(current_tenant_id(), external_id=external_id, email=email, seen_at=seen_at)
+    return db.session.get(Customer, ref.id, populate_existing=True) if ref else None
+
+
+def resolve_customer_ref(organization_id: int, *, external_id: str | None, email: str | None,
+                         seen_at: datetime | None = None) -> CustomerRef | None:
+    """The organisation's customer with this external id or email, created on first sight,
+    with its first and last seen moved to include ``seen_at``.
 
     The external id wins when both match different people: it is the host
     system's own key, while an email can be shared or mistyped. An email that
     already belongs to another account is not copied onto a new one.
+
+    Core statements on the session's connection, in its transaction: one upsert
+    when the answer names the customer by one key, which is the common case.
+    Two answers introducing the same new customer at once both end up with the
+    same row, through the unique constraints, without a savepoint.
     """
     email = email.strip().lower() if email else None
     if not external_id and not email:
         return None
     seen_at = seen_at or utcnow()
-    by_external = _one(Customer.external_id == external_id) if external_id else None
-    by_email = _one(Customer.email == email) if email else None
+    connection = db.session.connection()
+    if not (external_id and email):
+        return _upsert(connection, organization_id, external_id, email, seen_at)
+    for _ in range(3):
+        found = _matching(connection, organization_id, external_id, email)
+        by_external = next((row for row in found if row.external_id == external_id), None)
+        by_email = next((row for row in found if row.email == email), None)
+        changes: dict = {}
+        if by_external is not None:
+            customer = by_external
+            if customer.email is None and by_email is None:
+                changes["email"] = email
+        elif by_email is not None and by_email.external_id is None:
+            customer = by_email
+            changes["external_id"] = external_id
+        else:
+            created = _insert(connection, organization_id, external_id, email if by_email is None else None, seen_at)
+            if created is not None:
+                return created
+            continue  # the same new customer was inserted a moment ago by another answer: match again
+        return _touch(connection, customer.id, seen_at, changes)
+    raise RuntimeError("customer resolution did not settle")  # unreachable: the third pass sees the winner
 
-    if by_external is not None:
-        customer = by_external
-        if email and customer.email is None and by_email is None:
-            customer.email = email
-    elif by_email is not None and (external_id is None or by_email.external_id is None):
-        customer = by_email
-        if external_id:
-            customer.external_id = external_id
-    else:
-        customer = Customer(external_id=external_id, email=email if by_email is None else None,
-                            first_seen_at=seen_at, last_seen_at=seen_at)
-        db.session.add(customer)
-        db.session.flush()
-        return customer
-    customer.first_seen_at = min(customer.first_seen_at, seen_at)  # answers can arrive out of order
-    customer.last_seen_at = max(customer.last_seen_at, seen_at)
-    return customer
+
+def _upsert(connection, organization_id: int, external_id: str | None, email: str | None,
+            seen_at: datetime) -> CustomerRef:
+    statement = _statements(connection.dialect.name).upsert_by_external_id if external_id \
+        else _statements(connection.dialect.name).upsert_by_email
+    row = connection.execute(statement, {"org": organization_id, "external_id": external_id, "email": email,
+                                         "seen_at": seen_at}).one()
+    return CustomerRef(*row)
 
 
-def _one(condition) -> Customer | None:
-    return db.session.scalar(select(Customer).where(condition))
+def _matching(connection, organization_id: int, external_id: str, email: str):
+    return connection.execute(_statements(connection.dialect.name).matching,
+                              {"org": organization_id, "external_id": external_id, "email": email}).all()
+
+
+def _insert(connection, organization_id: int, external_id: str | None, email: str | None,
+            seen_at: datetime) -> CustomerRef | None:
+    row = connection.execute(_statements(connection.dialect.name).insert, {
+        "org": organization_id, "external_id": external_id, "email": email, "seen_at": seen_at}).first()
+    return CustomerRef(*row) if row else None
+
+
+def _touch(connection, customer_id: int, seen_at: datetime, changes: dict) -> CustomerRef:
+    table = Customer.__table__
+    statement = update(table).where(table.c.id == customer_id).values(
+        **_seen_bounds(connection.dialect.name), **changes).returning(table.c.id, table.c.external_id, table.c.email)
+    return CustomerRef(*connection.execute(statement, {"seen_at": seen_at}).one())
+
+
+def _seen_bounds(dialect: str) -> dict:
+    # Answers can arrive out of order (an offline widget sends yesterday's today).
+    table = Customer.__table__
+    least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
+    at = bindparam("seen_at", type_=table.c.first_seen_at.type)
+    return {"first_seen_at": least(table.c.first_seen_at, at), "last_seen_at": greatest(table.c.last_seen_at, at)}
+
+
+@dataclass(frozen=True)
+class _Statements:
+    upsert_by_external_id: object
+    upsert_by_email: object
+    matching: object
+    insert: object
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    """Built once per dialect: building a statement costs more than running it."""
+    table = Customer.__table__
+    returning = (table.c.id, table.c.external_id, table.c.email)
+    at = bindparam("seen_at", type_=table.c.first_seen_at.type)
+    new = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(
+        organization_id=bindparam("org", type_=Integer), first_seen_at=at, last_seen_at=at,
+        external_id=bindparam("external_id", type_=table.c.external_id.type),
+        email=bindparam("email", type_=table.c.email.type))
+    upserts = [new.on_conflict_do_update(index_elements=[table.c.organization_id, key], set_=_seen_bounds(dialect))
+               .returning(*returning) for key in (table.c.external_id, table.c.email)]
+    matching = select(*returning).where(
+        table.c.organization_id == bindparam("org"),
+        (table.c.external_id == bindparam("external_id")) | (table.c.email == bindparam("email")))
+    return _Statements(*upserts, matching, new.on_conflict_do_nothing().returning(*returning))
 
 
 def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from ..extensions import db
-from ..models import Event, Response, utcnow
+from ..models import Event, utcnow
 from ..pagination import Page, paginate
 from ..tenancy import current_tenant_id
 from . import webhook_fanout
@@ -49,28 +49,33 @@ def fan_out_inserted(inserted: list[dict]) -> None:
         webhook_fanout.fan_out_recorded(inserted, routes)
 
 
-def response_payload(response: Response) -> dict:
-    touchpoint = response.touchpoint
+def created_payload(*, response: dict, touchpoint, question: str, customer) -> dict:
+    """The payload of ``response.created``: the answer with the labels a consumer shows.
+
+    ``touchpoint`` and ``customer`` are rows or cards: anything with their
+    attributes (``id``, ``name``, ``channel``, ``journey_id``; ``id``,
+    ``external_id``, ``email``).
+    """
     return {
         "response": {
-            "id": response.id,
-            "score": response.score,
-            "metric": response.metric,
-            "comment": response.comment,
-            "context": response.context,
-            "source": response.source,
-            "created_at": response.created_at.isoformat(),
+            "id": response["id"],
+            "score": response["score"],
+            "metric": response["metric"],
+            "comment": response["comment"],
+            "context": response["context"],
+            "source": response["source"],
+            "created_at": response["created_at"].isoformat(),
             "sentiment": {
-                "status": response.sentiment_status,
-                "label": response.sentiment_label,
-                "compound": response.sentiment_compound,
+                "status": response["sentiment_status"],
+                "label": response.get("sentiment_label"),
+                "compound": response.get("sentiment_compound"),
             },
         },
         "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "channel": touchpoint.channel,
                        "journey_id": touchpoint.journey_id},
-        "question": response.survey_version.question,
-        "customer": ({"id": response.customer.id, "external_id": response.customer.external_id,
-                      "email": response.customer.email} if response.customer else None),
+        "question": question,
+        "customer": ({"id": customer.id, "external_id": customer.external_id, "email": customer.email}
+                     if customer else None),
     }
 
 

@@ -20,7 +20,12 @@ EMAIL_LINK_TTL = timedelta(days=30)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"feedback-service/{purpose}")
+    # Every answer gets an edit token: one serializer per app and purpose, not one per token.
+    serializers = current_app.extensions.setdefault("feedback_serializers", {})
+    key = (purpose, current_app.config["SECRET_KEY"])
+    if key not in serializers:
+        serializers[key] = URLSafeTimedSerializer(key[1], salt=f"feedback-service/{purpose}")
+    return serializers[key]
 
 
 def edit_token(response_id: int, touchpoint_id: int) -> tuple[str, object]:

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import (Boolean, ColumnElement, Integer, String, and_, bindparam, exists, func, insert, literal,
+                        literal_column, or_, select, true)
 
 from ..extensions import db
 from ..jobs import enqueue_after_commit
@@ -63,7 +64,7 @@ def fan_out(event: Event, organization_id: int | None) -> None:
         return
     now = utcnow()
     deliveries = [WebhookDelivery(event=event, endpoint_id=route.endpoint_id, organization_id=organization_id,
-                                  status="pending", attempts=0, max_attempts=_max_attempts(),
+                                  status="pending", attempts=0, max_attempts=max_attempts(),
                                   next_attempt_at=now, created_at=now, updated_at=now)
                   for route in targets]
     db.session.add_all(deliveries)
@@ -76,7 +77,7 @@ def fan_out_recorded(events: list[dict], routes: dict[int, list[Route]]) -> None
     """The deliveries for events already inserted in bulk (each a row dict with its ``id``)."""
     now = utcnow()
     rows = [{"organization_id": event["organization_id"], "endpoint_id": route.endpoint_id,
-             "event_id": event["id"], "status": "pending", "attempts": 0, "max_attempts": _max_attempts(),
+             "event_id": event["id"], "status": "pending", "attempts": 0, "max_attempts": max_attempts(),
              "next_attempt_at": now, "created_at": now, "updated_at": now}
             for event in events for route in routes.get(event["organization_id"], [])
             if route.wants(event["type"], event["data"])]
@@ -89,6 +90,54 @@ def fan_out_recorded(events: list[dict], routes: dict[int, list[Route]]) -> None
     else:
         db.session.execute(insert(table), rows)
         request_sending([])
+
+
+def owed_deliveries(dialect: str, event=None):
+    """An INSERT of the deliveries one event owes, chosen by the database.
+
+    ``event`` is the event's own INSERT as a CTE returning ``id`` (PostgreSQL),
+    so that the event and its deliveries are written in one round trip; without
+    it, the statement takes the event's id as ``event_id``. Its other
+    parameters: ``org``, ``event_type``, ``touchpoint_id``, ``now`` and
+    ``max_attempts``; it returns the new deliveries' ids. The rule is
+    ``Route.wants`` said in SQL: the endpoint is enabled, wants the type, and
+    has no touchpoint filter or one that names this touchpoint.
+    """
+    endpoints, table = WebhookEndpoint.__table__, WebhookDelivery.__table__
+    if event is None:
+        event_id, source = bindparam("event_id", type_=table.c.event_id.type), endpoints
+    else:
+        event_id, source = event.c.id, event.join(endpoints, true())
+    now = bindparam("now", type_=table.c.created_at.type)
+    owed = (select(bindparam("org", type_=Integer), endpoints.c.id, event_id, literal("pending"),
+                   literal(0), bindparam("max_attempts", type_=Integer), now, now, now)
+            .select_from(source)
+            .where(endpoints.c.organization_id == bindparam("org"), endpoints.c.enabled.is_(True),
+                   _wants(dialect, endpoints, bindparam("event_type", type_=String),
+                          bindparam("touchpoint_id", type_=Integer))))
+    return insert(table).from_select(
+        ["organization_id", "endpoint_id", "event_id", "status", "attempts", "max_attempts", "next_attempt_at",
+         "created_at", "updated_at"], owed).returning(table.c.id)
+
+
+def _wants(dialect: str, endpoints, event_type, touchpoint_id) -> ColumnElement[bool]:
+    events, filter_ = endpoints.c.events, endpoints.c.touchpoint_ids
+    if dialect == "postgresql":
+        wants_type = events.op("@>", return_type=Boolean)(func.jsonb_build_array(event_type))
+        every_touchpoint = or_(filter_.is_(None), func.jsonb_typeof(filter_) != "array",
+                               func.jsonb_array_length(filter_) == 0)
+        names = filter_.op("@>", return_type=Boolean)(func.jsonb_build_array(touchpoint_id))
+    else:
+        def contains(array, value) -> ColumnElement[bool]:
+            items = func.json_each(array).table_valued("value")
+            return exists(select(literal_column("1")).select_from(items).where(items.c.value == value))
+
+        wants_type = contains(events, event_type)
+        every_touchpoint = or_(filter_.is_(None), func.json_type(filter_) != "array",
+                               func.json_array_length(filter_) == 0)
+        names = contains(filter_, touchpoint_id)
+    # An event about no touchpoint concerns the whole organisation.
+    return and_(wants_type, or_(touchpoint_id.is_(None), every_touchpoint, names))
 
 
 def request_sending(delivery_ids: list[int]) -> None:
@@ -114,5 +163,5 @@ def _inline() -> bool:
     return not current_app.config.get("REDIS_URL")
 
 
-def _max_attempts() -> int:
+def max_attempts() -> int:
     return len(current_app.config["WEBHOOK_RETRY_DELAYS"]) + 1

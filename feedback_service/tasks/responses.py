@@ -3,7 +3,9 @@
 Both run after the customer's request has committed, so the request does only
 the durable minimum. In-process (no ``REDIS_URL``) they run for that one
 response right after the commit; with a worker, one job per second drains
-everything pending in batches. Each step is guarded by a flag on the row
+everything pending in batches (``jobs.enqueue_after_commit(per_second=…)``:
+a web process asks for it once a second, so the job stays until its second
+is over). Each step is guarded by a flag on the row
 (``follow_up_pending``, ``sentiment_status = 'pending'``) that it clears in the
 same transaction as its work, so running twice does nothing more, and the
 sweep finds whatever a lost job left behind.
@@ -19,7 +21,7 @@ from sqlalchemy import select
 
 from ..database import commit
 from ..extensions import db
-from ..jobs import enqueue_after_commit
+from ..jobs import PER_SECOND_MARGIN, PendingJob, after_commit, dispatch, others_waiting
 from ..models import Response
 from ..services import follow_ups
 from ..tenancy import tenant_scope
@@ -28,15 +30,20 @@ from .sentiment import drain_pending, score_responses
 log = logging.getLogger(__name__)
 
 FOLLOW_UP_BATCH = 100
+# How often a per-second drain looks again while its second lasts.
+POLL_SECONDS = 0.05
 
 
 def request_processing(response_id: int) -> None:
     """Ask for the follow-up and the score of a response once the transaction commits."""
+    after_commit(processing_job(response_id))
+
+
+def processing_job(response_id: int) -> PendingJob:
+    """The job that opens the follow-up and scores the comment of a stored response."""
     if current_app.config.get("REDIS_URL"):
-        # One job per second serves every answer arriving in it (a unique id per second).
-        enqueue_after_commit(process_pending, job_id=f"responses-{int(time.time())}", result_ttl=0)
-    else:
-        enqueue_after_commit(process_responses, [response_id])
+        return PendingJob(process_pending, (), result_ttl=0, per_second="responses")
+    return PendingJob(process_responses, ([response_id],))
 
 
 def process_responses(response_ids: list[int]) -> None:
@@ -45,11 +52,26 @@ def process_responses(response_ids: list[int]) -> None:
     score_responses(response_ids)
 
 
-def process_pending() -> None:
-    """Everything pending, batch after batch: the worker's drain."""
-    while open_pending_follow_ups() == FOLLOW_UP_BATCH:
-        continue  # a full batch: there may be more
-    drain_pending()
+def process_pending(window_end: float | None = None) -> None:
+    """Everything pending, batch after batch: the worker's drain.
+
+    With ``window_end`` (a per-second job), it keeps looking until that second
+    is over: the requests of that second did not enqueue a job of their own.
+    If other jobs are waiting meanwhile, it hands the rest of its window to a
+    successor queued behind them.
+    """
+    while True:
+        while open_pending_follow_ups() == FOLLOW_UP_BATCH:
+            continue  # a full batch: there may be more
+        scored = drain_pending()
+        if window_end is None or time.time() > window_end + PER_SECOND_MARGIN:
+            return
+        if others_waiting():
+            dispatch(PendingJob(process_pending, (window_end,), job_id=f"responses-rest-{time.time_ns()}",
+                                result_ttl=0))
+            return
+        if not scored:
+            time.sleep(POLL_SECONDS)
 
 
 def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = FOLLOW_UP_BATCH) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..database import commit
 from ..extensions import db
-from ..jobs import PendingJob, dispatch, get_queue
+from ..jobs import PendingJob, dispatch, get_queue, others_waiting
 from ..models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from ..services import ssrf, webhook_signing, webhook_transport, webhooks
 from ..services.webhook_transport import Outcome
@@ -102,7 +102,7 @@ def drain_deliveries(*, concurrency: int = DRAIN_CONCURRENCY, budget_seconds: fl
                 for claim in _claim(limit=free):
                     in_flight[pool.submit(attempt, claim, timeout=timeout, allow_private=allow_private)] = claim
             if not in_flight and not finished:
-                if time.monotonic() >= min(idle_until, deadline) or _others_waiting():
+                if time.monotonic() >= min(idle_until, deadline) or others_waiting():
                     break
                 time.sleep(BATCH_WINDOW_SECONDS)  # linger: the next event is likely a moment away
                 continue
@@ -122,14 +122,6 @@ def drain_deliveries(*, concurrency: int = DRAIN_CONCURRENCY, budget_seconds: fl
     if attempts:
         log.info("webhook drain made %d attempts", attempts)
     return attempts
-
-
-def _others_waiting() -> bool:
-    """Other jobs are queued: a lingering drain gives the worker back to them."""
-    try:
-        return any(get_queue(name).count for name in current_app.config["RQ_QUEUES"])
-    except Exception:
-        return True
 
 
 def due_delivery_ids(limit: int | None = None) -> list[int]:

@@ -15,8 +15,9 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from ..database import commit
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..services import collection, links
+from ..services import collection, intake, links
 from ..services.collection import COMMENT_MAX
+from ..services.touchpoint_cards import card_of
 from ..services.metrics import METRICS
 from ..tenancy import set_tenant
 
@@ -66,20 +67,22 @@ def _source() -> str:
 def survey_page(pk: str):
     token, score = request.args.get("t"), request.args.get("score", type=int)
     if token and score is not None:
-        submission = collection.submit_from_link(g.touchpoint, token, score) \
+        submission = intake.submit_from_link(card_of(g.touchpoint), token, score) \
             if METRICS[g.touchpoint.survey.metric].in_scale(score) else None
         if submission is None:
             return _page("hosted/survey.html", form_token=links.form_token(), source="email",
                          notice="This link has expired or is not valid any more, but you can still answer here.")
         commit()
-        return _comment_step(submission.response)
+        return _comment_step(submission.response, submission.response.survey)
     return _page("hosted/survey.html", form_token=links.form_token(), source=_source())
 
 
-def _comment_step(response, error: str | None = None, status: int = 200):
+def _comment_step(response, survey, error: str | None = None, status: int = 200):
+    """The comment box for a stored answer (``survey``: the version it answered, or the card)."""
     token, _ = links.edit_token(response.id, response.touchpoint_id)
     return _page("hosted/comment.html", status=status, response=response, edit_token=token,
-                 prompt=collection.follow_up_prompt(response, _languages()), error=error)
+                 prompt=collection.follow_up_prompt(survey, response.metric, response.score, _languages()),
+                 error=error)
 
 
 @bp.post("/<pk>")
@@ -103,16 +106,16 @@ def submit(pk: str):
                      error="This form has expired. Please choose your score again.")
     comment = (form.get("comment") or "").strip()[:COMMENT_MAX] or None
     try:
-        submission = collection.submit_response(g.touchpoint, score=score, comment=comment,
-                                                idempotency_key=f"form:{nonce}", source=source,
-                                                digest=collection.request_digest({"score": score, "comment": comment}))
+        submission = intake.submit_response(card_of(g.touchpoint), score=score, comment=comment,
+                                            idempotency_key=f"form:{nonce}", source=source,
+                                            digest=intake.request_digest({"score": score, "comment": comment}))
     except ServiceError as error:
         return _page("hosted/survey.html", status=error.code, form_token=links.form_token(), source=source,
                      error=error.message)
     commit()
     if submission.response.comment:
         return _page("hosted/thanks.html")
-    return _comment_step(submission.response)
+    return _comment_step(submission.response, submission.response.survey)
 
 
 @bp.post("/<pk>/comment")
@@ -129,7 +132,8 @@ def comment(pk: str):
     except ServiceError:
         return _page("hosted/thanks.html", notice="Your score was saved, but this comment form has expired.")
     if len(text) > COMMENT_MAX:
-        return _comment_step(response, error=f"Please keep it under {COMMENT_MAX} characters.", status=422)
+        return _comment_step(response, response.survey_version,
+                             error=f"Please keep it under {COMMENT_MAX} characters.", status=422)
     collection.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text)
     commit()
     return _page("hosted/thanks.html")

@@ -1,0 +1,225 @@
+"""Storing a customer's answer: once, durably, in as few round trips as the database allows.
+
+This is the busiest path of the service, so it speaks SQLAlchemy Core on the
+session's connection rather than the ORM: one upsert for the customer, one
+INSERT for the answer, one for its ``response.created`` event together with
+the webhook deliveries it owes (a single statement on PostgreSQL), then the
+caller's commit. Nothing else waits for the customer: the follow-up is opened
+and the comment scored after the commit, in-process or by a worker.
+
+An ``Idempotency-Key`` is enforced by the unique constraint on (touchpoint,
+key) with ``ON CONFLICT DO NOTHING``, so a retry from a flaky phone
+connection, or fifty at once, stores one row, with Redis up or down. The
+INSERT also matches the touchpoint's ``updated_at`` from the cached card it
+was checked against, so an answer never lands on a touchpoint that was edited
+or archived since; either way it stores nothing, rolls back the little it did
+(the customer's last-seen time) and starts over on fresh facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..jobs import after_commit, dispatch
+from ..models import Response, utcnow
+from . import customers, links, webhook_fanout
+from . import intake_statements as statements
+from .customers import CustomerRef
+from .metrics import METRICS
+from .touchpoint_cards import TouchpointCard, card_for_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The answer as stored: what the caller shows the customer next."""
+
+    id: int
+    touchpoint_id: int
+    metric: str
+    score: int
+    comment: str | None
+    # Where the follow-up prompt's wording comes from: the card, or the old
+    # survey version an earlier answer (replayed now) was given to.
+    survey: object
+
+
+@dataclass(frozen=True)
+class Submission:
+    response: StoredResponse
+    replayed: bool = False
+
+
+def request_digest(body: dict) -> str:
+    """A fingerprint of the request, to tell a replay from a new body under the same key."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_score(card: TouchpointCard, score: int) -> TouchpointCard:
+    """The card ``score`` fits, reading the touchpoint again before refusing it."""
+    if not card.scale.in_scale(score):
+        card = card_for_key(card.publishable_key, fresh=True)
+        if not card.scale.in_scale(score):
+            metric = card.scale
+            raise Invalid("score", f"Must be a whole number from {metric.low} to {metric.high} "
+                                   f"for a {metric.name.upper()} survey.")
+    return card
+
+
+def submit_response(card: TouchpointCard, *, score: int, comment: str | None = None,
+                    customer: dict | None = None, context: dict | None = None,
+                    idempotency_key: str | None = None, source: str = "widget",
+                    digest: str | None = None,
+                    admit: Callable[[TouchpointCard], None] | None = None) -> Submission:
+    """Store one answer (or find the one this idempotency key already stored).
+
+    ``admit`` is the caller's own check of the touchpoint (the widget's origin
+    rule): when the card turns out stale, it is asked again about the fresh one.
+    Works in the session's transaction and leaves the commit to the caller
+    (on PostgreSQL the common case is already committed by its one statement;
+    the caller's commit then sends the after-commit jobs).
+    """
+    comment = (comment or "").strip() or None
+    answer = {"score": score, "comment": comment, "context": context or {}, "source": source,
+              "idempotency_key": idempotency_key, "request_digest": digest,
+              "external_id": (customer or {}).get("id"), "email": _email(customer)}
+    for fresh in (False, True):
+        if fresh:
+            # The card was stale, or the key was used: undo what this try did, look again.
+            db.session.rollback()
+            if idempotency_key:
+                previous = _by_idempotency_key(card.id, idempotency_key)
+                if previous is not None:
+                    return _replay(previous, digest)
+            card = card_for_key(card.publishable_key, fresh=True)
+            if admit is not None:
+                admit(card)
+        card = check_score(card, score)
+        stored = _store(card, answer)
+        if stored is not None:
+            break
+    else:
+        # A fresh card and still nothing stored: only a concurrent twin can do that.
+        previous = _by_idempotency_key(card.id, idempotency_key) if idempotency_key else None
+        if previous is None:
+            raise RuntimeError(f"answer to touchpoint {card.id} was neither stored nor found")
+        return _replay(previous, digest)
+    response_id, deliveries, committed = stored
+    _request_processing(card, response_id, score, comment, deliveries, committed=committed)
+    return Submission(StoredResponse(response_id, card.id, card.metric, score, comment, card))
+
+
+def _email(customer: dict | None) -> str | None:
+    email = (customer or {}).get("email")
+    return email.strip().lower() if email else None
+
+
+def _store(card: TouchpointCard, answer: dict) -> tuple[int, list[int], bool] | None:
+    """Write the answer, its event and deliveries: (response id, delivery ids, committed
+    already?), or None when nothing was stored (a stale card, a used key)."""
+    now = utcnow()
+    params = {**answer, "org": card.organization_id, "touchpoint_id": card.id, "stamp": card.stamp,
+              "survey_version_id": card.survey_version_id, "metric": card.metric, "now": now,
+              "follow_up_pending": _needs_follow_up(card, answer["score"], answer["comment"]),
+              "sentiment_status": "pending" if answer["comment"] else "skipped",
+              "sentiment_reason": None if answer["comment"] else "no_comment",
+              "event_type": "response.created", "max_attempts": webhook_fanout.max_attempts()}
+    both_keys = answer["external_id"] and answer["email"]
+    if db.engine.dialect.name == "postgresql" and not both_keys:
+        customer_key = "external_id" if answer["external_id"] else "email" if answer["email"] else None
+        params["event_data"] = _created_payload(card, answer, now, response_id=0, person=None)
+        row = statements.run_in_one_statement(db.engine, customer_key, params)
+        return (row[0], list(row[1] or ()), True) if row else None
+
+    connection = db.session.connection()
+    person = customers.resolve_customer_ref(card.organization_id, external_id=answer["external_id"],
+                                            email=answer["email"], seen_at=now)
+    written = statements.in_transaction(connection.dialect.name)
+    response_id = connection.execute(written.response, {**params, "customer_id": person.id if person else None}
+                                     ).scalar()
+    if response_id is None:
+        return None
+    params["event_data"] = _created_payload(card, answer, now, response_id=response_id, person=person)
+    if written.event is None:
+        return response_id, list(connection.execute(written.deliveries, params).scalars()), False
+    params["event_id"] = connection.execute(written.event, params).scalar_one()
+    return response_id, list(connection.execute(written.deliveries, params).scalars()), False
+
+
+def _created_payload(card: TouchpointCard, answer: dict, now: datetime, *, response_id: int,
+                     person: CustomerRef | None) -> dict:
+    from .events import created_payload
+
+    return created_payload(
+        response={"id": response_id, "score": answer["score"], "metric": card.metric, "comment": answer["comment"],
+                  "context": answer["context"], "source": answer["source"], "created_at": now,
+                  "sentiment_status": "pending" if answer["comment"] else "skipped"},
+        touchpoint=card, question=card.question, customer=person)
+
+
+def submit_from_link(card: TouchpointCard, token: str, score: int) -> Submission | None:
+    """An email one-click: the score is recorded on the click, once per link.
+
+    Clicking the same link again replays; clicking another score in the same
+    email corrects the score (people do mis-tap). None when the link is forged,
+    expired or made for another touchpoint.
+    """
+    person = links.read_email_link_token(token, card)
+    if person is None:
+        return None
+    key = "link:" + hashlib.sha256(token.encode()).hexdigest()[:48]
+    previous = _by_idempotency_key(card.id, key)
+    if previous is not None:
+        if previous.score != score and METRICS[previous.metric].in_scale(score):
+            previous.score = score
+            previous.updated_at = utcnow()
+            db.session.flush()
+        return Submission(_stored(previous), replayed=True)
+    return submit_response(card, score=score, customer={"id": person["external_id"], "email": person["email"]},
+                           idempotency_key=key, source="email")
+
+
+def _needs_follow_up(card: TouchpointCard, score: int, comment: str | None) -> bool:
+    return comment is not None or (card.follow_up_policy == "low_scores" and card.scale.is_low(score))
+
+
+def _request_processing(card: TouchpointCard, response_id: int, score: int, comment: str | None,
+                        deliveries: list[int], *, committed: bool) -> None:
+    """After the commit: the follow-up, the score and the webhooks, in-process or on a worker."""
+    from ..tasks.responses import processing_job
+
+    if _needs_follow_up(card, score, comment) or comment is not None:
+        job = processing_job(response_id)
+        # Written in a statement of its own: already durable, so handed over now.
+        dispatch(job) if committed else after_commit(job)
+    if deliveries:
+        webhook_fanout.request_sending(deliveries)
+
+
+def _by_idempotency_key(touchpoint_id: int, key: str) -> Response | None:
+    return db.session.scalar(
+        select(Response).where(Response.touchpoint_id == touchpoint_id, Response.idempotency_key == key)
+    )
+
+
+def _stored(response: Response) -> StoredResponse:
+    return StoredResponse(response.id, response.touchpoint_id, response.metric, response.score, response.comment,
+                          response.survey_version)
+
+
+def _replay(previous: Response, digest: str | None) -> Submission:
+    if digest is not None and previous.request_digest is not None and digest != previous.request_digest:
+        raise Invalid("idempotency_key", "This Idempotency-Key was already used with a different body. "
+                                         "Use a new key for a new answer.")
+    return Submission(_stored(previous), replayed=True)
