@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 from ..models import CHANNELS
 from ..services import touchpoints as touchpoint_service
 from ..services.metrics import METRICS
-from .common import Origin, Schema, name_field
+from .common import ListArgs, Origin, Schema, id_field, name_field
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Use a language code like 'en' or 'pt-BR'.")
 
@@ -50,6 +50,10 @@ class SurveyInSchema(Schema):
                                validate=validate.Length(max=30))
     fatigue_days = fields.Integer(strict=True, validate=validate.Range(0, 365), metadata={
         "description": "Do not ask the same customer at this touchpoint again within this many days."})
+
+
+class TouchpointListArgs(ListArgs):
+    journey_id = id_field()
 
 
 class TriggerSchema(Schema):
