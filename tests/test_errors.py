@@ -144,6 +144,13 @@ CASES = [
          query={"group_by": "journey"}),
     Case("touchpoints journey filter negative", "GET", "/api/v1/touchpoints", 422, "journey_id",
          query={"journey_id": "-1"}),
+    Case("responses filter misspelt", "GET", "/api/v1/responses", 422, "touchpointid", query={"touchpointid": "1"}),
+    Case("follow-ups with an unknown parameter", "GET", "/api/v1/follow-ups", 422, "assignee",
+         query={"assignee": "1"}),
+    Case("events with an unknown parameter", "GET", "/api/v1/events", 422, "since", query={"since": "2026-01-01"}),
+    Case("journeys with a page number", "GET", "/api/v1/journeys", 422, "page", query={"page": "2"}),
+    Case("events cursor that is not one", "GET", "/api/v1/events", 422, "cursor", query={"cursor": "bm9wZQ"}),
+    Case("events limit over 200", "GET", "/api/v1/events", 422, "limit", query={"limit": "500"}),
     Case("journeys cursor from another list's shape", "GET", "/api/v1/journeys", 422, "cursor",
          query={"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgMV0"}),
     # routes, methods, bodies
@@ -232,7 +239,8 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(app, client, wo
 def test_the_table_covers_every_route_family():
     families = {case.path.split("/")[3] if case.path.startswith("/api/v1/") else "other" for case in CASES}
 
-    assert {"teams", "users", "journeys", "touchpoints", "api-keys", "responses", "customers", "other"} <= families
+    assert {"teams", "users", "journeys", "touchpoints", "api-keys", "responses", "customers", "follow-ups",
+            "events", "other"} <= families
     assert len(CASES) >= 25
 
 

@@ -53,3 +53,30 @@ def test_another_organisation_sees_none_of_the_events(client, org, make_org, mak
     client.post(f"/w/{pk}/responses", json={"score": 5})
     other = make_org("Other")
     assert client.get("/api/v1/events", headers=other.headers).json["data"] == []
+
+
+def test_following_next_cursor_with_cursor_pages_forward(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org)
+    for score in (1, 2, 3):
+        client.post(f"/w/{pk}/responses", json={"score": score})
+    url = "/api/v1/events?type=response.created&limit=1"
+    scores, cursor = [], None
+    for _ in range(4):
+        page = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=org.headers).json
+        scores += [e["data"]["response"]["score"] for e in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert scores == [1, 2, 3]
+
+
+def test_after_and_cursor_naming_different_positions_is_a_422(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org)
+    for score in (1, 2):
+        client.post(f"/w/{pk}/responses", json={"score": score})
+    url = "/api/v1/events?type=response.created"
+    first, second = client.get(url, headers=org.headers).json["data"]
+    refused = client.get(f"{url}&after={first['cursor']}&cursor={second['cursor']}", headers=org.headers)
+    same = client.get(f"{url}&after={first['cursor']}&cursor={first['cursor']}", headers=org.headers)
+    assert refused.status_code == 422 and "cursor" in refused.json["errors"]
+    assert [e["id"] for e in same.json["data"]] == [second["id"]]

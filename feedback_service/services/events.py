@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import Event, Response, utcnow
-from ..pagination import Page, paginate
+from ..pagination import Page, encode_cursor, paginate
 from ..tenancy import current_tenant_id
 from . import webhook_fanout
 
@@ -72,6 +72,11 @@ def response_payload(response: Response) -> dict:
         "customer": ({"id": response.customer.id, "external_id": response.customer.external_id,
                       "email": response.customer.email} if response.customer else None),
     }
+
+
+def cursor_of(event: Event) -> str:
+    """Where a consumer resumes after ``event``: the same value as the page's ``next_cursor``."""
+    return encode_cursor([event.id])
 
 
 def list_events(*, after: str | None = None, event_type: str | None = None, limit: int | None = None) -> Page:
