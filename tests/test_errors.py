@@ -49,6 +49,7 @@ CASES = [
     Case("member who does not exist", "POST", "/api/v1/teams", 422, "member_ids",
          json={"name": "Ops", "member_ids": [987654]}),
     Case("lead who does not exist", "POST", "/api/v1/teams", 422, "lead_id", json={"name": "Ops", "lead_id": 987654}),
+    Case("team name only spaces", "POST", "/api/v1/teams", 422, "name", json={"name": "   "}),
     Case("team renamed to null", "PATCH", "/api/v1/teams/{team_id}", 422, "name", json={"name": None}),
     # users
     Case("user without an email", "POST", "/api/v1/users", 422, "email", json={"name": "Sam"}),
@@ -77,6 +78,8 @@ CASES = [
     Case("journey with an unknown field", "POST", "/api/v1/journeys", 422, "colour",
          json={"name": "Buying", "colour": "red"}),
     Case("journey body is a list", "POST", "/api/v1/journeys", 422, json=[{"name": "Buying"}]),
+    Case("journey renamed to whitespace", "PATCH", "/api/v1/journeys/{journey_id}", 422, "name",
+         json={"name": "\t \n"}),
     Case("journey renamed to empty", "PATCH", "/api/v1/journeys/{journey_id}", 422, "name", json={"name": ""}),
     Case("journey with touchpoints deleted", "DELETE", "/api/v1/journeys/{journey_id}", 409),
     # touchpoints
@@ -120,6 +123,11 @@ CASES = [
          json={"journey_id": 1, "name": "Checkout", "trigger": {"mode": "always"}}),
     Case("touchpoint name null on edit", "PATCH", "/api/v1/touchpoints/{touchpoint_id}", 422, "name",
          json={"name": None}),
+    # root causes
+    Case("root cause with a blank name", "POST", "/api/v1/root-causes", 422, "name", json={"name": "  "}),
+    Case("root cause without a name", "POST", "/api/v1/root-causes", 422, "name", json={}),
+    Case("root cause name too long once trimmed", "POST", "/api/v1/root-causes", 422, "name",
+         json={"name": " " + "x" * 201 + " "}),
     # api keys
     Case("api key without a name", "POST", "/api/v1/api-keys", 422, "name", json={"role": "viewer"}),
     Case("api key with an unknown role", "POST", "/api/v1/api-keys", 422, "role", json={"name": "CI", "role": "root"}),
@@ -240,7 +248,7 @@ def test_the_table_covers_every_route_family():
     families = {case.path.split("/")[3] if case.path.startswith("/api/v1/") else "other" for case in CASES}
 
     assert {"teams", "users", "journeys", "touchpoints", "api-keys", "responses", "customers", "follow-ups",
-            "events", "other"} <= families
+            "root-causes", "events", "other"} <= families
     assert len(CASES) >= 25
 
 

@@ -113,6 +113,15 @@ def test_whole_lifecycle_through_the_api(client, org, support):
     assert causes == ["Promotion rules unclear"]
 
 
+def test_root_causes_are_added_trimmed_and_once(client, org):
+    for name in ("  Courier delay ", "Courier delay"):
+        added = client.post("/api/v1/root-causes", json={"name": name}, headers=org.headers)
+        assert added.status_code == 201 and added.json == {"name": "Courier delay"}
+    blank = client.post("/api/v1/root-causes", json={"name": " \t "}, headers=org.headers)
+    assert blank.status_code == 422 and "name" in blank.json["errors"]
+    assert client.get("/api/v1/root-causes", headers=org.headers).json["data"] == ["Courier delay"]
+
+
 def test_illegal_moves_are_409_naming_the_allowed_ones(client, org, support):
     answer(client, support["pk"], 2, "Slow.")
     [item] = follow_ups(client, org)

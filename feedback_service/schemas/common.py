@@ -137,5 +137,13 @@ class Origin(fields.String):
         return origin
 
 
+class Trimmed(fields.String):
+    """Text whose surrounding whitespace is noise: stripped before the validators
+    run, so ``"  "`` is as empty as ``""`` and the length counts what is kept."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 def name_field(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(1, 200), **kwargs)
+    return Trimmed(validate=validate.Length(1, 200), **kwargs)

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 from ..models import STATUSES
 from ..services import customers
 from ..services.follow_ups import MOVES
-from .common import ListArgs, Schema, id_field, instant_field
+from .common import ListArgs, Schema, id_field, instant_field, name_field
 from .responses import TimelineEntrySchema
 
 
@@ -88,4 +88,4 @@ class MetricsArgs(Schema):
 
 
 class RootCauseInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = name_field(required=True)

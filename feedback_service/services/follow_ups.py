@@ -228,6 +228,14 @@ def _first_action(follow_up: FollowUp) -> None:
         follow_up.first_action_at = utcnow()
 
 
+def add_root_cause(name: str) -> str:
+    """Put a root cause on the organisation's list, once; returns it as stored."""
+    name = name.strip()
+    if not name:
+        raise Invalid("name", "A root cause needs some text.")
+    return _root_cause(name)
+
+
 def _root_cause(text: str) -> str:
     known = db.session.scalar(select(RootCause).where(RootCause.name == text))
     if known is None:
