@@ -275,7 +275,50 @@ def test_events_are_written_for_each_change(client, org, support):
     client.post(f"/api/v1/follow-ups/{item['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
     types = [e["type"] for e in client.get("/api/v1/events", headers=org.headers).json["data"]
              if e["type"].startswith("follow_up.")]
-    assert types == ["follow_up.created", "follow_up.assigned", "follow_up.replied", "follow_up.status_changed"]
+    assert types == ["follow_up.created", "follow_up.assigned", "follow_up.status_changed",
+                     "follow_up.replied", "follow_up.status_changed"]
+
+
+def follow_up_events(client, org, event_type):
+    return [e["data"] for e in client.get(f"/api/v1/events?type={event_type}", headers=org.headers).json["data"]]
+
+
+def test_every_status_change_emits_status_changed_with_the_previous_status(client, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Returns", members=1)
+    _, pk = make_touchpoint(org, name="Returns", team_id=team_id)
+    member = client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"][0]
+    client.patch(f"/api/v1/users/{member}", json={"is_active": False}, headers=org.headers)
+    answer(client, pk, 2, "No label.")
+    [item] = follow_ups(client, org)
+    assert item["status"] == "new"  # nobody active: it waits, unassigned
+    client.patch(f"/api/v1/users/{member}", json={"is_active": True}, headers=org.headers)
+    url = f"/api/v1/follow-ups/{item['id']}"
+
+    assigned = client.post(f"{url}/assign", json={"owner_id": member}, headers=org.headers)
+    client.post(f"{url}/transition", json={"status": "in_progress"}, headers=org.headers)
+    client.post(f"{url}/reply", json={"message": "A new label is on its way."}, headers=org.headers)
+    client.post(f"{url}/transition", json={"status": "resolved", "root_cause": "Label missing"}, headers=org.headers)
+
+    assert assigned.json["status"] == "assigned"
+    moves = [(e["previous_status"], e["follow_up"]["status"])
+             for e in follow_up_events(client, org, "follow_up.status_changed")]
+    assert moves == [("new", "assigned"), ("assigned", "in_progress"), ("in_progress", "responded"),
+                     ("responded", "resolved")]
+    [assignment] = follow_up_events(client, org, "follow_up.assigned")
+    assert assignment["follow_up"]["owner"]["id"] == member
+
+
+def test_reassigning_an_assigned_follow_up_changes_no_status(client, org, support):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    members = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json["member_ids"]
+    other = next(m for m in members if m != item["owner_id"])
+
+    client.post(f"/api/v1/follow-ups/{item['id']}/assign", json={"owner_id": other}, headers=org.headers)
+
+    assert [e["follow_up"]["owner"]["id"] for e in follow_up_events(client, org, "follow_up.assigned")] == [
+        item["owner_id"], other]
+    assert [e["previous_status"] for e in follow_up_events(client, org, "follow_up.status_changed")] == ["new"]
 
 
 def test_loop_metrics_per_team_and_owner(client, org, support):
