@@ -121,6 +121,10 @@ CASES = [
          json={"allowed_origins": "https://shop.example.com"}),
     Case("touchpoint trigger mode unknown", "POST", "/api/v1/touchpoints", 422, "trigger",
          json={"journey_id": 1, "name": "Checkout", "trigger": {"mode": "always"}}),
+    Case("touchpoint with an unknown follow-up policy", "POST", "/api/v1/touchpoints", 422, "follow_up_policy",
+         json={"journey_id": 1, "name": "Checkout", "follow_up_policy": "everything"}),
+    Case("touchpoint follow-up policy null on edit", "PATCH", "/api/v1/touchpoints/{touchpoint_id}", 422,
+         "follow_up_policy", json={"follow_up_policy": None}),
     Case("touchpoint name null on edit", "PATCH", "/api/v1/touchpoints/{touchpoint_id}", 422, "name",
          json={"name": None}),
     # root causes

@@ -43,17 +43,17 @@ def test_a_comment_opens_an_assigned_follow_up(client, org, support):
 
 
 def test_a_low_score_without_comment_opens_one_by_default_and_not_under_comments_policy(
-        app, client, org, make_touchpoint, support):
+        client, org, make_touchpoint, support):
     answer(client, support["pk"], 1)
-    _, quiet_pk = make_touchpoint(org, name="Delivery")
-    with app.app_context():
-        from feedback_service.models import Touchpoint
-
-        db.session.execute(db.update(Touchpoint).where(Touchpoint.name == "Delivery").values(follow_up_policy="comments"))
-        db.session.commit()
+    quiet_id, quiet_pk = make_touchpoint(org, name="Delivery")
+    changed = client.patch(f"/api/v1/touchpoints/{quiet_id}", json={"follow_up_policy": "comments"},
+                           headers=org.headers)
+    assert changed.status_code == 200 and changed.json["follow_up_policy"] == "comments"
     answer(client, quiet_pk, 1)
+    answer(client, quiet_pk, 1, "Left at the wrong door.")  # a comment still opens one
     answer(client, support["pk"], 5)  # a happy score alone needs nobody
-    assert [f["score"] for f in follow_ups(client, org)] == [1]
+    assert sorted((f["touchpoint_id"], f["comment"]) for f in follow_ups(client, org)) == [
+        (support["touchpoint_id"], None), (quiet_id, "Left at the wrong door.")]
 
 
 def test_a_comment_added_later_opens_its_follow_up_then_once(client, org, support):
