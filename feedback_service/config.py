@@ -49,6 +49,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WEBHOOK_TIMEOUT_SECONDS": 15,
         # Events (and their deliveries) older than this are deleted by the sweep.
         "WEBHOOK_EVENT_RETENTION_DAYS": 30,
+        # GET /events on PostgreSQL shows an event once every older transaction has
+        # ended; when committed events wait on one, the request waits up to this long.
+        "EVENT_LOG_SETTLE_SECONDS": 1.0,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -115,6 +118,11 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             config["WEBHOOK_EVENT_RETENTION_DAYS"] = int(environ["WEBHOOK_EVENT_RETENTION_DAYS"])
         except ValueError as exc:
             raise ConfigError("WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days") from exc
+    if environ.get("EVENT_LOG_SETTLE_SECONDS"):
+        try:
+            config["EVENT_LOG_SETTLE_SECONDS"] = float(environ["EVENT_LOG_SETTLE_SECONDS"])
+        except ValueError as exc:
+            raise ConfigError("EVENT_LOG_SETTLE_SECONDS must be a number of seconds") from exc
     if environ.get("TRUSTED_PROXY_COUNT"):
         config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
     if environ.get("SWEEP_INTERVAL"):

@@ -21,8 +21,13 @@ from .extensions import db
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-# Keys in cursors are INTEGER columns (32-bit on PostgreSQL) or timestamps.
+# Keys in cursors are INTEGER columns (32-bit on PostgreSQL), timestamps, or BigInt.
 MAX_SQL_INT = 2**31 - 1
+MAX_SQL_BIGINT = 2**63 - 1
+
+
+class BigInt(int):
+    """The kind of a 64-bit key in a cursor: a BIGINT id, or a PostgreSQL xid8."""
 
 
 @dataclass
@@ -38,6 +43,15 @@ def encode_cursor(values: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
+    """The cursor's values, one per kind; a 422 naming ``cursor`` if it is not such a cursor."""
+    values = parse_cursor(cursor, kinds)
+    if values is None:
+        abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
+    return values
+
+
+def parse_cursor(cursor: str, kinds: list[type]) -> list[Any] | None:
+    """Like ``decode_cursor``, but ``None`` for a cursor of another shape, so a caller can try several."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -50,6 +64,9 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
                 if value.tzinfo is None:
                     raise ValueError
                 value = value.astimezone(UTC)  # OverflowError at the ends of time
+            elif kind is BigInt:
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SQL_BIGINT:
+                    raise ValueError
             elif not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError
             elif kind is int and not -MAX_SQL_INT <= value <= MAX_SQL_INT:
@@ -57,7 +74,7 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
             decoded.append(value)
         return decoded
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-        abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
+        return None
 
 
 def paginate(

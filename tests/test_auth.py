@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -175,3 +176,31 @@ def test_an_organisation_can_hold_several_working_keys(client, org, make_key):
     assert len({k["Authorization"] for k in keys}) == 4
     assert [client.get("/api/v1/journeys", headers=k).status_code for k in keys] == [200, 200, 200, 200]
     assert len(client.get("/api/v1/api-keys", headers=org.headers).get_json()["data"]) == 4
+
+
+def test_a_read_succeeds_while_another_request_holds_the_write_lock(app, client, org, make_journey):
+    # The first read of a key in a minute records when it was used. On SQLite that write
+    # cannot wait for a writer in progress (it is refused at once), and must not fail the read.
+    make_journey(org, "Buying")
+    writing, done = threading.Event(), threading.Event()
+
+    def hold_the_write_lock():
+        with app.app_context(), org.scope():
+            db.session.get(Journey, db.session.scalar(select(Journey.id))).description = "being edited"
+            db.session.flush()
+            writing.set()
+            done.wait(10)
+            db.session.rollback()
+            db.session.remove()
+
+    writer = threading.Thread(target=hold_the_write_lock)
+    writer.start()
+    try:
+        assert writing.wait(10)
+        response = client.get("/api/v1/journeys", headers=org.headers)
+    finally:
+        done.set()
+        writer.join(10)
+
+    assert response.status_code == 200
+    assert [j["name"] for j in response.get_json()["data"]] == ["Buying"]

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from feedback_service import create_app
-from feedback_service.config import ConfigError
+from feedback_service.config import ConfigError, from_environ
 from feedback_service.extensions import db
 
 ENV_VARS = ("FEEDBACK_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")
@@ -136,3 +136,9 @@ def test_without_redis_url_jobs_run_in_process(tmp_path):
     app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)})
 
     assert app.config["REDIS_URL"] is None
+
+
+def test_the_event_log_settle_time_comes_from_the_environment():
+    assert from_environ({"EVENT_LOG_SETTLE_SECONDS": "0.25"}) == {"EVENT_LOG_SETTLE_SECONDS": 0.25}
+    with pytest.raises(ConfigError, match="EVENT_LOG_SETTLE_SECONDS"):
+        from_environ({"EVENT_LOG_SETTLE_SECONDS": "a while"})

@@ -173,6 +173,54 @@ def test_a_viewer_sees_the_how_to_but_cannot_generate_links(client, org, make_st
     assert response.status_code == 403
 
 
+def policy_on_page(page: str) -> str:
+    match = re.search(r"<dt>Follow-ups</dt><dd>([^<]*)</dd>", page)
+    assert match, "the settings list shows the follow-up policy"
+    return match.group(1)
+
+
+def test_an_admin_sets_the_follow_up_policy_from_the_settings(app, admin_client, org, touchpoint):
+    touchpoint_id, pk = touchpoint
+    assert policy_on_page(page_text(admin_client.get(f"/touchpoints/{touchpoint_id}"))) == (
+        "Every comment and every low score")
+
+    saved = post_form(admin_client, f"/touchpoints/{touchpoint_id}", f"/touchpoints/{touchpoint_id}/follow-up-policy",
+                      {"follow_up_policy": "comments"})
+
+    assert saved.status_code == 302
+    page = page_text(admin_client.get(saved.headers["Location"]))
+    assert policy_on_page(page) == "Only answers with a comment"
+    assert '<option selected value="comments">' in page
+    admin_client.post(f"/w/{pk}/responses", json={"score": 1})  # a low score alone: nobody follows it up now
+    assert admin_client.get("/api/v1/follow-ups", headers=org.headers).get_json()["data"] == []
+
+
+def test_an_unknown_follow_up_policy_is_refused_and_changes_nothing(admin_client, org, touchpoint):
+    touchpoint_id, _ = touchpoint
+
+    refused = post_form(admin_client, f"/touchpoints/{touchpoint_id}",
+                        f"/touchpoints/{touchpoint_id}/follow-up-policy", {"follow_up_policy": "everything"})
+
+    assert refused.status_code == 422
+    assert "Not a valid choice" in page_text(refused)
+    assert admin_client.get(f"/api/v1/touchpoints/{touchpoint_id}",
+                            headers=org.headers).get_json()["follow_up_policy"] == "low_scores"
+
+
+def test_only_admins_change_the_follow_up_policy(client, org, make_staff, touchpoint):
+    touchpoint_id, _ = touchpoint
+    make_staff(org, role="agent")
+    sign_in(client, f"agent@org{org.id}.example", PASSWORD)
+
+    page = page_text(client.get(f"/touchpoints/{touchpoint_id}"))
+    response = client.post(f"/touchpoints/{touchpoint_id}/follow-up-policy",
+                           data={"follow_up_policy": "comments", "csrf_token": csrf_token(page)})
+
+    assert policy_on_page(page) == "Every comment and every low score"
+    assert "follow-up-policy" not in page
+    assert response.status_code == 403
+
+
 def test_recent_answers_are_listed_newest_first_with_their_customer(admin_client, org, touchpoint, make_response):
     touchpoint_id, _ = touchpoint
     make_response(org, touchpoint_id, score=5, comment="Older and happy",

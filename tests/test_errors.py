@@ -49,6 +49,7 @@ CASES = [
     Case("member who does not exist", "POST", "/api/v1/teams", 422, "member_ids",
          json={"name": "Ops", "member_ids": [987654]}),
     Case("lead who does not exist", "POST", "/api/v1/teams", 422, "lead_id", json={"name": "Ops", "lead_id": 987654}),
+    Case("team name only spaces", "POST", "/api/v1/teams", 422, "name", json={"name": "   "}),
     Case("team renamed to null", "PATCH", "/api/v1/teams/{team_id}", 422, "name", json={"name": None}),
     # users
     Case("user without an email", "POST", "/api/v1/users", 422, "email", json={"name": "Sam"}),
@@ -77,6 +78,8 @@ CASES = [
     Case("journey with an unknown field", "POST", "/api/v1/journeys", 422, "colour",
          json={"name": "Buying", "colour": "red"}),
     Case("journey body is a list", "POST", "/api/v1/journeys", 422, json=[{"name": "Buying"}]),
+    Case("journey renamed to whitespace", "PATCH", "/api/v1/journeys/{journey_id}", 422, "name",
+         json={"name": "\t \n"}),
     Case("journey renamed to empty", "PATCH", "/api/v1/journeys/{journey_id}", 422, "name", json={"name": ""}),
     Case("journey with touchpoints deleted", "DELETE", "/api/v1/journeys/{journey_id}", 409),
     # touchpoints
@@ -118,8 +121,17 @@ CASES = [
          json={"allowed_origins": "https://shop.example.com"}),
     Case("touchpoint trigger mode unknown", "POST", "/api/v1/touchpoints", 422, "trigger",
          json={"journey_id": 1, "name": "Checkout", "trigger": {"mode": "always"}}),
+    Case("touchpoint with an unknown follow-up policy", "POST", "/api/v1/touchpoints", 422, "follow_up_policy",
+         json={"journey_id": 1, "name": "Checkout", "follow_up_policy": "everything"}),
+    Case("touchpoint follow-up policy null on edit", "PATCH", "/api/v1/touchpoints/{touchpoint_id}", 422,
+         "follow_up_policy", json={"follow_up_policy": None}),
     Case("touchpoint name null on edit", "PATCH", "/api/v1/touchpoints/{touchpoint_id}", 422, "name",
          json={"name": None}),
+    # root causes
+    Case("root cause with a blank name", "POST", "/api/v1/root-causes", 422, "name", json={"name": "  "}),
+    Case("root cause without a name", "POST", "/api/v1/root-causes", 422, "name", json={}),
+    Case("root cause name too long once trimmed", "POST", "/api/v1/root-causes", 422, "name",
+         json={"name": " " + "x" * 201 + " "}),
     # api keys
     Case("api key without a name", "POST", "/api/v1/api-keys", 422, "name", json={"role": "viewer"}),
     Case("api key with an unknown role", "POST", "/api/v1/api-keys", 422, "role", json={"name": "CI", "role": "root"}),
@@ -135,6 +147,22 @@ CASES = [
     Case("responses customer_id negative", "GET", "/api/v1/responses", 422, "customer_id",
          query={"customer_id": "-3"}),
     Case("customers email too long", "GET", "/api/v1/customers", 422, "email", query={"email": "a" * 321}),
+    Case("follow-ups with an unknown status", "GET", "/api/v1/follow-ups", 422, "status", query={"status": "open"}),
+    Case("follow-ups owner filter not a number", "GET", "/api/v1/follow-ups", 422, "owner_id",
+         query={"owner_id": "me"}),
+    Case("follow-ups overdue filter not a boolean", "GET", "/api/v1/follow-ups", 422, "overdue",
+         query={"overdue": "sometimes"}),
+    Case("metrics grouped by something unknown", "GET", "/api/v1/follow-ups/metrics", 422, "group_by",
+         query={"group_by": "journey"}),
+    Case("touchpoints journey filter negative", "GET", "/api/v1/touchpoints", 422, "journey_id",
+         query={"journey_id": "-1"}),
+    Case("responses filter misspelt", "GET", "/api/v1/responses", 422, "touchpointid", query={"touchpointid": "1"}),
+    Case("follow-ups with an unknown parameter", "GET", "/api/v1/follow-ups", 422, "assignee",
+         query={"assignee": "1"}),
+    Case("events with an unknown parameter", "GET", "/api/v1/events", 422, "since", query={"since": "2026-01-01"}),
+    Case("journeys with a page number", "GET", "/api/v1/journeys", 422, "page", query={"page": "2"}),
+    Case("events cursor that is not one", "GET", "/api/v1/events", 422, "cursor", query={"cursor": "bm9wZQ"}),
+    Case("events limit over 200", "GET", "/api/v1/events", 422, "limit", query={"limit": "500"}),
     Case("journeys cursor from another list's shape", "GET", "/api/v1/journeys", 422, "cursor",
          query={"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgMV0"}),
     # routes, methods, bodies
@@ -223,7 +251,8 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(app, client, wo
 def test_the_table_covers_every_route_family():
     families = {case.path.split("/")[3] if case.path.startswith("/api/v1/") else "other" for case in CASES}
 
-    assert {"teams", "users", "journeys", "touchpoints", "api-keys", "responses", "customers", "other"} <= families
+    assert {"teams", "users", "journeys", "touchpoints", "api-keys", "responses", "customers", "follow-ups",
+            "root-causes", "events", "other"} <= families
     assert len(CASES) >= 25
 
 
@@ -252,6 +281,25 @@ HOSTILE = [
          query={"updated_after": "0001-01-01T00:00:00+14:00"}),
     Case("updated_after at the very end of time", "GET", "/api/v1/responses", 422, "updated_after",
          query={"updated_after": "9999-12-31T23:59:59-14:00"}),
+    Case("follow-ups updated_after at the very start of time", "GET", "/api/v1/follow-ups", 422, "updated_after",
+         query={"updated_after": "0001-01-01T00:00:00+14:00"}),
+    Case("follow-ups updated_after at the very end of time", "GET", "/api/v1/follow-ups", 422, "updated_after",
+         query={"updated_after": "9999-12-31T23:59:59-14:00"}),
+    Case("metrics since the very start of time", "GET", "/api/v1/follow-ups/metrics", 422, "since",
+         query={"since": "0001-01-01T00:00:00+14:00"}),
+    Case("metrics since the very end of time", "GET", "/api/v1/follow-ups/metrics", 422, "since",
+         query={"since": "9999-12-31T23:59:59-14:00"}),
+    Case("follow-ups owner filter beyond 32 bits", "GET", "/api/v1/follow-ups", 422, "owner_id",
+         query={"owner_id": "99999999999"}),
+    Case("follow-ups team filter beyond 32 bits", "GET", "/api/v1/follow-ups", 422, "team_id",
+         query={"team_id": "99999999999"}),
+    Case("follow-ups touchpoint filter beyond 32 bits", "GET", "/api/v1/follow-ups", 422, "touchpoint_id",
+         query={"touchpoint_id": "99999999999"}),
+    Case("touchpoints journey filter beyond 32 bits", "GET", "/api/v1/touchpoints", 422, "journey_id",
+         query={"journey_id": "99999999999"}),
+    Case("webhook redelivery since the very start of time", "POST",
+         "/api/v1/webhook-endpoints/987654/redeliver-failed", 422, "since",
+         json={"since": "0001-01-01T00:00:00+14:00"}),
     Case("a NUL character in a name", "POST", "/api/v1/journeys", 422, "name", json={"name": "Buy\u0000ing"}),
     Case("a NUL character in a nested survey text", "POST", "/api/v1/touchpoints", 422, "survey",
          json={"journey_id": 1, "name": "Checkout", "survey": {"question": "Why\u0000?"}}),

@@ -43,17 +43,17 @@ def test_a_comment_opens_an_assigned_follow_up(client, org, support):
 
 
 def test_a_low_score_without_comment_opens_one_by_default_and_not_under_comments_policy(
-        app, client, org, make_touchpoint, support):
+        client, org, make_touchpoint, support):
     answer(client, support["pk"], 1)
-    _, quiet_pk = make_touchpoint(org, name="Delivery")
-    with app.app_context():
-        from feedback_service.models import Touchpoint
-
-        db.session.execute(db.update(Touchpoint).where(Touchpoint.name == "Delivery").values(follow_up_policy="comments"))
-        db.session.commit()
+    quiet_id, quiet_pk = make_touchpoint(org, name="Delivery")
+    changed = client.patch(f"/api/v1/touchpoints/{quiet_id}", json={"follow_up_policy": "comments"},
+                           headers=org.headers)
+    assert changed.status_code == 200 and changed.json["follow_up_policy"] == "comments"
     answer(client, quiet_pk, 1)
+    answer(client, quiet_pk, 1, "Left at the wrong door.")  # a comment still opens one
     answer(client, support["pk"], 5)  # a happy score alone needs nobody
-    assert [f["score"] for f in follow_ups(client, org)] == [1]
+    assert sorted((f["touchpoint_id"], f["comment"]) for f in follow_ups(client, org)) == [
+        (support["touchpoint_id"], None), (quiet_id, "Left at the wrong door.")]
 
 
 def test_a_comment_added_later_opens_its_follow_up_then_once(client, org, support):
@@ -111,6 +111,15 @@ def test_whole_lifecycle_through_the_api(client, org, support):
     assert any(e["type"] == "response" for e in detail["customer"]["timeline"])
     causes = client.get("/api/v1/root-causes", headers=org.headers).json["data"]
     assert causes == ["Promotion rules unclear"]
+
+
+def test_root_causes_are_added_trimmed_and_once(client, org):
+    for name in ("  Courier delay ", "Courier delay"):
+        added = client.post("/api/v1/root-causes", json={"name": name}, headers=org.headers)
+        assert added.status_code == 201 and added.json == {"name": "Courier delay"}
+    blank = client.post("/api/v1/root-causes", json={"name": " \t "}, headers=org.headers)
+    assert blank.status_code == 422 and "name" in blank.json["errors"]
+    assert client.get("/api/v1/root-causes", headers=org.headers).json["data"] == ["Courier delay"]
 
 
 def test_illegal_moves_are_409_naming_the_allowed_ones(client, org, support):
@@ -254,10 +263,36 @@ def test_sla_breach_is_marked_once_announced_and_escalated(app, client, org, sup
         escalations = db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "escalation")).all()
     breached = [e for e in client.get("/api/v1/events?type=follow_up.sla_breached", headers=org.headers).json["data"]]
     assert len(breached) == 1 and breached[0]["data"]["follow_up"]["id"] == item["id"]
-    team = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json
-    lead = client.get(f"/api/v1/users/{team['member_ids'][0]}", headers=org.headers).json if team["lead_id"] is None \
-        else client.get(f"/api/v1/users/{team['lead_id']}", headers=org.headers).json
-    assert [e.to_address for e in escalations] in ([org.admin_email], [lead["email"]])
+    # The support team has no lead, so the organisation's admins hear of it.
+    assert [e.to_address for e in escalations] == [org.admin_email]
+
+
+def breach_escalations(app, client, org, pk) -> list[str]:
+    """Answer, let the high-priority SLA (24 h) pass, and return who the escalation went to."""
+    from feedback_service.tasks.sla import check_sla
+
+    answer(client, pk, 2, "Slow.")
+    with app.app_context():
+        assert check_sla(now=utcnow() + timedelta(hours=25)) == 1
+        return [e.to_address for e in db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.kind == "escalation"))]
+
+
+def test_sla_breach_escalates_to_the_team_lead(app, client, org, support):
+    members = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json["member_ids"]
+    lead = client.get(f"/api/v1/users/{members[1]}", headers=org.headers).json
+    set_lead = client.patch(f"/api/v1/teams/{support['team_id']}", json={"lead_id": lead["id"]}, headers=org.headers)
+    assert set_lead.status_code == 200 and set_lead.json["lead_id"] == lead["id"]
+
+    assert breach_escalations(app, client, org, support["pk"]) == [lead["email"]]
+
+
+def test_sla_breach_skips_an_inactive_lead_for_the_admins(app, client, org, support):
+    members = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json["member_ids"]
+    client.patch(f"/api/v1/teams/{support['team_id']}", json={"lead_id": members[2]}, headers=org.headers)
+    client.patch(f"/api/v1/users/{members[2]}", json={"is_active": False}, headers=org.headers)
+
+    assert breach_escalations(app, client, org, support["pk"]) == [org.admin_email]
 
 
 def test_events_are_written_for_each_change(client, org, support):
@@ -266,7 +301,50 @@ def test_events_are_written_for_each_change(client, org, support):
     client.post(f"/api/v1/follow-ups/{item['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
     types = [e["type"] for e in client.get("/api/v1/events", headers=org.headers).json["data"]
              if e["type"].startswith("follow_up.")]
-    assert types == ["follow_up.created", "follow_up.assigned", "follow_up.replied", "follow_up.status_changed"]
+    assert types == ["follow_up.created", "follow_up.assigned", "follow_up.status_changed",
+                     "follow_up.replied", "follow_up.status_changed"]
+
+
+def follow_up_events(client, org, event_type):
+    return [e["data"] for e in client.get(f"/api/v1/events?type={event_type}", headers=org.headers).json["data"]]
+
+
+def test_every_status_change_emits_status_changed_with_the_previous_status(client, org, make_team, make_touchpoint):
+    team_id = make_team(org, "Returns", members=1)
+    _, pk = make_touchpoint(org, name="Returns", team_id=team_id)
+    member = client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"][0]
+    client.patch(f"/api/v1/users/{member}", json={"is_active": False}, headers=org.headers)
+    answer(client, pk, 2, "No label.")
+    [item] = follow_ups(client, org)
+    assert item["status"] == "new"  # nobody active: it waits, unassigned
+    client.patch(f"/api/v1/users/{member}", json={"is_active": True}, headers=org.headers)
+    url = f"/api/v1/follow-ups/{item['id']}"
+
+    assigned = client.post(f"{url}/assign", json={"owner_id": member}, headers=org.headers)
+    client.post(f"{url}/transition", json={"status": "in_progress"}, headers=org.headers)
+    client.post(f"{url}/reply", json={"message": "A new label is on its way."}, headers=org.headers)
+    client.post(f"{url}/transition", json={"status": "resolved", "root_cause": "Label missing"}, headers=org.headers)
+
+    assert assigned.json["status"] == "assigned"
+    moves = [(e["previous_status"], e["follow_up"]["status"])
+             for e in follow_up_events(client, org, "follow_up.status_changed")]
+    assert moves == [("new", "assigned"), ("assigned", "in_progress"), ("in_progress", "responded"),
+                     ("responded", "resolved")]
+    [assignment] = follow_up_events(client, org, "follow_up.assigned")
+    assert assignment["follow_up"]["owner"]["id"] == member
+
+
+def test_reassigning_an_assigned_follow_up_changes_no_status(client, org, support):
+    answer(client, support["pk"], 2, "Slow.")
+    [item] = follow_ups(client, org)
+    members = client.get(f"/api/v1/teams/{support['team_id']}", headers=org.headers).json["member_ids"]
+    other = next(m for m in members if m != item["owner_id"])
+
+    client.post(f"/api/v1/follow-ups/{item['id']}/assign", json={"owner_id": other}, headers=org.headers)
+
+    assert [e["follow_up"]["owner"]["id"] for e in follow_up_events(client, org, "follow_up.assigned")] == [
+        item["owner_id"], other]
+    assert [e["previous_status"] for e in follow_up_events(client, org, "follow_up.status_changed")] == ["new"]
 
 
 def test_loop_metrics_per_team_and_owner(client, org, support):

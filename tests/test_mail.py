@@ -130,3 +130,17 @@ def test_the_owner_is_emailed_about_a_new_assignment(mail_app, org, follow_up):
     [notice] = emails(mail_app, kind="assignment")
     assert notice.to_address.endswith("@staff.example")
     assert "Fifteen minutes on hold." in notice.body
+
+
+def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, org, follow_up, smtp_port):
+    from feedback_service.tasks.sla import check_sla
+
+    controller, inbox = start_inbox(smtp_port)
+    try:
+        with mail_app.app_context():
+            assert check_sla(now=utcnow() + timedelta(days=8)) == 1  # past any SLA
+    finally:
+        controller.stop()
+    [escalation] = emails(mail_app, kind="escalation")
+    assert (escalation.status, escalation.to_address) == ("sent", org.admin_email)
+    assert [rcpt for rcpt, _ in inbox.messages].count([org.admin_email]) == 1

@@ -42,6 +42,7 @@ def test_creating_a_touchpoint_returns_its_keys_and_defaults(post_touchpoint, jo
     assert (touchpoint["channel"], touchpoint["team_id"], touchpoint["allowed_origins"]) == ("web", None, [])
     assert touchpoint["publishable_key"].startswith("pk_") and len(touchpoint["publishable_key"]) >= 20
     assert (touchpoint["survey"]["metric"], touchpoint["survey"]["version"]) == ("csat", 1)
+    assert touchpoint["follow_up_policy"] == "low_scores"
 
 
 def test_every_touchpoint_gets_its_own_publishable_key(post_touchpoint):
@@ -91,6 +92,20 @@ def test_patching_a_touchpoint_changes_the_given_fields(client, org, post_touchp
     body = patched.get_json()
     assert (body["name"], body["channel"], body["team_id"]) == ("Checkout page", "app", team_id)
     assert body["publishable_key"] == touchpoint["publishable_key"]
+
+
+def test_the_follow_up_policy_is_set_at_creation_and_changed_by_patch(client, org, post_touchpoint):
+    created = post_touchpoint(follow_up_policy="comments").get_json()
+    assert created["follow_up_policy"] == "comments"
+
+    patched = client.patch(f"/api/v1/touchpoints/{created['id']}", json={"follow_up_policy": "low_scores"},
+                           headers=org.headers)
+    renamed = client.patch(f"/api/v1/touchpoints/{created['id']}", json={"name": "Checkout page"},
+                           headers=org.headers)
+
+    assert patched.status_code == 200 and patched.get_json()["follow_up_policy"] == "low_scores"
+    assert renamed.get_json()["follow_up_policy"] == "low_scores"  # untouched by other edits
+    assert patched.get_json()["survey"]["version"] == 1  # not survey wording
 
 
 def test_deleting_a_touchpoint_archives_it(client, org, post_touchpoint):
@@ -285,6 +300,7 @@ def test_changing_the_metric_makes_a_new_version_with_that_metrics_defaults(clie
     {"survey": {"metric": "csat"}},  # the same as now
     {"survey": {"question": "How satisfied are you with your experience?"}},  # the default, spelt out
     {"survey": {"fatigue_days": 7}},
+    {"follow_up_policy": "comments"},
 ])
 def test_editing_anything_but_the_survey_wording_keeps_the_version(client, org, post_touchpoint, changes):
     touchpoint = post_touchpoint().get_json()

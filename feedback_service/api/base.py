@@ -87,7 +87,14 @@ def _retry_after_seconds() -> int:
 
 class JsonBodyParser(FlaskParser):
     """webargs' parser, answering a body nested too deep for Python's JSON parser
-    (a RecursionError, not a decode error) with the same 400 as malformed JSON."""
+    (a RecursionError, not a decode error) with the same 400 as malformed JSON.
+
+    webargs excludes unknown query parameters by default, overriding the schema;
+    ``None`` lets our schemas' ``unknown = RAISE`` decide, so ``?touchpointid=1``
+    is a 422 naming it instead of a silently unfiltered list.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def _raw_load_json(self, req: flask.Request):
         try:

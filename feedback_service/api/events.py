@@ -15,5 +15,10 @@ class Events(MethodView):
     @blp.arguments(EventListArgs, location="query")
     @blp.response(200, page_of(EventSchema))
     def get(self, args):
-        """Events oldest first. A consumer that was down catches up from its last cursor."""
+        """Events oldest first. A consumer that was down catches up from its last cursor.
+
+        An event is listed only once nothing that sorts before it can still commit, so
+        resuming after a stored cursor never skips one; for an event just committed that
+        can take as long as the oldest transaction still writing (the request waits up to
+        a second for it, then answers with what is certain)."""
         return page_body(events.list_events(after=args["after"], event_type=args["type"], limit=args.get("limit")))

@@ -5,8 +5,6 @@ from flask_smorest import abort
 
 from ..auth import current_principal, require_role
 from ..database import commit
-from ..extensions import db
-from ..models import RootCause
 from ..schemas.common import page_body, page_of
 from ..schemas.follow_ups import (
     AssignSchema,
@@ -122,8 +120,7 @@ class RootCauses(MethodView):
     @require_role("admin")
     @blp.arguments(RootCauseInSchema)
     def post(self, data):
-        name = data["name"].strip()
-        if name not in follow_up_queries.root_causes():
-            db.session.add(RootCause(name=name))
-            commit()
+        """Add a root cause to the organisation's list (adding one it has changes nothing)."""
+        name = follow_ups.add_root_cause(data["name"])
+        commit()
         return {"name": name}, 201

@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import fields
 from sqlalchemy import select
 
 from ..auth import require_role
 from ..database import commit
 from ..models import Touchpoint
 from ..pagination import paginate
-from ..schemas.common import ListArgs, page_body, page_of
+from ..schemas.common import page_body, page_of
 from ..schemas.journeys import (
     EmailLinksInSchema,
     EmailLinksSchema,
     TouchpointInSchema,
+    TouchpointListArgs,
     TouchpointPatchSchema,
     TouchpointSchema,
 )
@@ -22,10 +22,6 @@ from .management import management_blueprint
 
 blp = management_blueprint("touchpoints", __name__,
                            description="Touchpoints: where a customer meets the company, and the survey asked there.")
-
-
-class TouchpointListArgs(ListArgs):
-    journey_id = fields.Integer()
 
 
 @blp.route("/touchpoints")

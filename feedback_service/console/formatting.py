@@ -20,6 +20,8 @@ BAND_LABELS = {"healthy": "Healthy", "at_risk": "At risk", "hurting": "Hurting",
 CHANNEL_LABELS = {"in_store": "In store", "app": "App", "web": "Web", "email": "Email", "phone": "Phone",
                   "chat": "Chat", "social": "Social"}
 ROLE_LABELS = {"admin": "Admin", "agent": "Agent", "viewer": "Viewer"}
+FOLLOW_UP_POLICY_LABELS = {"low_scores": "Every comment and every low score",
+                           "comments": "Only answers with a comment"}
 
 
 def _number(value: float) -> str:
@@ -60,6 +62,10 @@ def channel(name: str) -> str:
 
 def role(name: str) -> str:
     return ROLE_LABELS.get(name, name)
+
+
+def follow_up_policy(name: str) -> str:
+    return FOLLOW_UP_POLICY_LABELS.get(name, name)
 
 
 def is_low(metric: str, score: int) -> bool:

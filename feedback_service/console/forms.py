@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
 
-from ..models import PRIORITIES, ROLES, STATUSES
+from ..models import FOLLOW_UP_POLICIES, PRIORITIES, ROLES, STATUSES
 from . import formatting
 
 
@@ -63,6 +63,11 @@ class EmailLinksForm(FlaskForm):
             self.customer_email.errors.append("Enter the customer's email or your id for them.")
             return False
         return True
+
+
+class FollowUpPolicyForm(FlaskForm):
+    follow_up_policy = SelectField("Open a follow-up for", choices=_choices(
+        (policy, formatting.follow_up_policy(policy)) for policy in FOLLOW_UP_POLICIES))
 
 
 class ApiKeyForm(FlaskForm):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..database import commit
 from ..extensions import db
 from ..models import Response, Touchpoint
 from ..services import journey_map, links, touchpoints
 from ..services.lookup import get_or_404
+from . import formatting
 from .blueprint import bp, require_role
-from .forms import EmailLinksForm, check_csrf
+from .forms import EmailLinksForm, FollowUpPolicyForm, check_csrf
 
 RECENT_RESPONSES = 25
 
@@ -26,8 +28,10 @@ def recent_responses(touchpoint_id: int, limit: int = RECENT_RESPONSES) -> list[
     ))
 
 
-def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None = None, status: int = 200):
+def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None = None, status: int = 200,
+          policy_form: FollowUpPolicyForm | None = None):
     base = current_app.config["PUBLIC_BASE_URL"]
+    policy_form = policy_form or FollowUpPolicyForm(formdata=None, follow_up_policy=touchpoint.follow_up_policy)
     return render_template(
         "console/touchpoint.html",
         touchpoint=touchpoint,
@@ -42,6 +46,7 @@ def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None =
                   "  -d '{\"customer_email\": \"ada@example.com\"}'"),
         cli_call=f"flask --app wsgi email-links {touchpoint.id} --customer-email ada@example.com",
         form=form,
+        policy_form=policy_form,
         generated=generated,
         responses=recent_responses(touchpoint.id),
     ), status
@@ -65,3 +70,17 @@ def email_links(touchpoint_id: int):
     generated["for"] = form.customer_email.data or form.customer_id.data
     return _page(touchpoint, form, generated)
 
+
+@bp.post("/touchpoints/<int:touchpoint_id>/follow-up-policy")
+@require_role("admin")
+def follow_up_policy(touchpoint_id: int):
+    """Which answers open a follow-up here; answers already in keep theirs."""
+    touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
+    form = FollowUpPolicyForm()
+    if not check_csrf(form):
+        return _page(touchpoint, EmailLinksForm(formdata=None), status=422, policy_form=form)
+    touchpoints.update_touchpoint(touchpoint.id, {"follow_up_policy": form.follow_up_policy.data})
+    commit()
+    flash(f"Follow-ups at {touchpoint.name}: {formatting.follow_up_policy(touchpoint.follow_up_policy).lower()}.",
+          "success")
+    return redirect(url_for("console.touchpoint", touchpoint_id=touchpoint.id) + "#settings-title")

@@ -3,7 +3,7 @@
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
 from .follow_up import OPEN_STATUSES, PRIORITIES, STATUSES, FollowUp, FollowUpActivity, OutboundEmail, RootCause
-from .journey import CHANNELS, Journey, SurveyVersion, Touchpoint
+from .journey import CHANNELS, FOLLOW_UP_POLICIES, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
 from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
@@ -14,6 +14,7 @@ __all__ = [
     "CHANNELS",
     "DELIVERY_STATUSES",
     "EVENT_TYPES",
+    "FOLLOW_UP_POLICIES",
     "ROLES",
     "SENTIMENT_LABELS",
     "SENTIMENT_STATUSES",

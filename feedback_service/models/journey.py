@@ -10,6 +10,9 @@ from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .staff import Team
 
 CHANNELS = ("web", "app", "email", "phone", "chat", "in_store", "social")
+# Which answers open a follow-up: every comment always; a low score without a
+# comment too under "low_scores" (the default), not under "comments".
+FOLLOW_UP_POLICIES = ("low_scores", "comments")
 
 
 class Journey(TenantMixin, TimestampMixin, db.Model):
@@ -44,8 +47,7 @@ class Touchpoint(TenantMixin, TimestampMixin, db.Model):
     # When the widget opens by itself: {"mode": "load" | "exit_intent" | "manual", "delay_seconds"}.
     trigger: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     fatigue_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
-    # Which answers open a follow-up: every comment always; a low score without
-    # a comment too under "low_scores" (the default), not under "comments".
+    # One of FOLLOW_UP_POLICIES.
     follow_up_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="low_scores")
     current_survey_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("survey_version.id", use_alter=True, name="fk_touchpoint_current_survey_version")

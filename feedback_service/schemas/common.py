@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..pagination import MAX_LIMIT
+from ..services.lookup import MAX_ID
 
 
 class Schema(ma.Schema):
@@ -51,6 +53,26 @@ def _storable(value) -> bool:
         elif isinstance(item, (list, tuple)):
             pending.extend(item)
     return True
+
+
+def representable_in_utc(value: datetime) -> None:
+    # 0001-01-01T00:00+14:00 parses, but is before the first instant UTC can name
+    # (and 9999-12-31T23:59-14:00 after the last): comparing it would fail the query.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ma.ValidationError("Out of range; use a date between years 1 and 9999 in UTC.") from None
+
+
+def instant_field(**kwargs) -> fields.AwareDateTime:
+    """An ISO 8601 instant with its offset, one the database can compare with."""
+    return fields.AwareDateTime(default_timezone=None, validate=representable_in_utc, **kwargs)
+
+
+def id_field(**kwargs) -> fields.Integer:
+    """A row's id in a filter. Ids are 32-bit INTEGER columns on PostgreSQL, which
+    refuses a larger number outright (a 500) rather than finding nothing."""
+    return fields.Integer(validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 class ListArgs(Schema):
@@ -115,5 +137,13 @@ class Origin(fields.String):
         return origin
 
 
+class Trimmed(fields.String):
+    """Text whose surrounding whitespace is noise: stripped before the validators
+    run, so ``"  "`` is as empty as ``""`` and the length counts what is kept."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 def name_field(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(1, 200), **kwargs)
+    return Trimmed(validate=validate.Length(1, 200), **kwargs)

@@ -1,23 +1,33 @@
 from __future__ import annotations
 
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models import EVENT_TYPES
-from ..pagination import encode_cursor
+from ..services.events import cursor_of
 from .common import ListArgs, Schema
 
 
-class EventListArgs(Schema):
+class EventListArgs(ListArgs):
     after = fields.String(load_default=None, validate=validate.Length(max=500), metadata={
-        "description": "A `cursor` (or `next_cursor`) you received: events after it, oldest first."})
+        "description": "A `cursor` (or `next_cursor`) you received: events after it, oldest first. "
+                       "`cursor=` means the same, as on every list."})
     type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
-    limit = ListArgs._declared_fields["limit"]
+
+    @ma.post_load
+    def _one_position(self, data, **kwargs):
+        # `after` is this route's own name; `cursor` is every list's. Either resumes.
+        after, cursor = data.pop("after"), data.pop("cursor")
+        if after and cursor and after != cursor:
+            raise ma.ValidationError("Send `after` or `cursor`, not two different positions.", "cursor")
+        data["after"] = after or cursor
+        return data
 
 
 class EventSchema(Schema):
     id = fields.Integer()
-    cursor = fields.Function(lambda event: encode_cursor([event.id]), metadata={
-        "description": "Store the last one you processed; pass it as `after` to resume."})
+    cursor = fields.Function(cursor_of, metadata={
+        "description": "Store the last one you processed; pass it as `after` (or `cursor`) to resume."})
     type = fields.String()
     created_at = fields.DateTime()
     data = fields.Dict()

@@ -3,18 +3,16 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models import STATUSES
-from ..services.lookup import MAX_ID
-from .common import Schema
-from .responses import _representable_in_utc
+from .common import Schema, id_field, instant_field
 
 
 def _updated_after():
-    return fields.AwareDateTime(load_default=None, default_timezone=None, validate=_representable_in_utc, metadata={
+    return instant_field(load_default=None, metadata={
         "description": "ISO 8601 with offset: only rows changed after this instant."})
 
 
 def _id():
-    return fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    return id_field(load_default=None)
 
 
 class ResponseExportArgs(Schema):

@@ -5,18 +5,19 @@ from marshmallow import fields, validate
 from ..models import STATUSES
 from ..services import customers
 from ..services.follow_ups import MOVES
-from .common import ListArgs, Schema
+from .common import ListArgs, Schema, id_field, instant_field, name_field
 from .responses import TimelineEntrySchema
 
 
 class FollowUpListArgs(ListArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    owner_id = fields.Integer(validate=validate.Range(min=1))
-    team_id = fields.Integer(validate=validate.Range(min=1))
-    touchpoint_id = fields.Integer(validate=validate.Range(min=1))
+    owner_id = id_field()
+    team_id = id_field()
+    touchpoint_id = id_field()
     overdue = fields.Boolean()
     unassigned = fields.Boolean()
-    updated_after = fields.AwareDateTime(default_timezone=None)
+    updated_after = instant_field(metadata={
+        "description": "ISO 8601 with offset; changes after this instant, oldest first."})
 
 
 class AssignSchema(Schema):
@@ -83,8 +84,8 @@ class FollowUpDetailSchema(FollowUpSchema):
 
 class MetricsArgs(Schema):
     group_by = fields.String(load_default=None, validate=validate.OneOf(("team", "owner")))
-    since = fields.AwareDateTime(load_default=None, default_timezone=None)
+    since = instant_field(load_default=None, metadata={"description": "Only follow-ups opened at or after this."})
 
 
 class RootCauseInSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = name_field(required=True)

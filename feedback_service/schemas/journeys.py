@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models import CHANNELS
+from ..models import CHANNELS, FOLLOW_UP_POLICIES
 from ..services import touchpoints as touchpoint_service
 from ..services.metrics import METRICS
-from .common import Origin, Schema, name_field
+from .common import ListArgs, Origin, Schema, id_field, name_field
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Use a language code like 'en' or 'pt-BR'.")
 
@@ -52,6 +52,16 @@ class SurveyInSchema(Schema):
         "description": "Do not ask the same customer at this touchpoint again within this many days."})
 
 
+def follow_up_policy_field(**kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf(FOLLOW_UP_POLICIES), metadata={
+        "description": "Which answers open a follow-up: `low_scores` (the default): every comment and every "
+                       "low score; `comments`: only answers with a comment."}, **kwargs)
+
+
+class TouchpointListArgs(ListArgs):
+    journey_id = id_field()
+
+
 class TriggerSchema(Schema):
     mode = fields.String(validate=validate.OneOf(("load", "exit_intent", "manual")))
     delay_seconds = fields.Integer(strict=True, validate=validate.Range(0, 3600))
@@ -67,6 +77,7 @@ class TouchpointInSchema(Schema):
     allowed_origins = fields.List(Origin(), load_default=list, validate=validate.Length(max=50))
     survey = fields.Nested(SurveyInSchema, load_default=dict)
     trigger = fields.Nested(TriggerSchema, load_default=dict)
+    follow_up_policy = follow_up_policy_field(load_default="low_scores")
 
 
 class TouchpointPatchSchema(Schema):
@@ -78,6 +89,7 @@ class TouchpointPatchSchema(Schema):
     allowed_origins = fields.List(Origin(), validate=validate.Length(max=50))
     survey = fields.Nested(SurveyInSchema)
     trigger = fields.Nested(TriggerSchema)
+    follow_up_policy = follow_up_policy_field()
 
 
 class SurveyWordingSchema(Schema):
@@ -112,6 +124,7 @@ class TouchpointSchema(Schema):
     qr_code_svg_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.svg")
     qr_code_png_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.png")
     trigger = fields.Dict()
+    follow_up_policy = fields.String()
     survey = fields.Method("_survey")
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

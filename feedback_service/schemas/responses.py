@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from marshmallow import fields, validate
 
-from marshmallow import ValidationError, fields, validate
-
-from ..services.lookup import MAX_ID
-from .common import ListArgs, Schema
+from .common import ListArgs, Schema, id_field, instant_field
 
 
 class SentimentSchema(Schema):
@@ -33,18 +30,10 @@ class ResponseSchema(Schema):
     updated_at = fields.DateTime()
 
 
-def _representable_in_utc(value: datetime) -> None:
-    # 0001-01-01T00:00+14:00 parses, but is before the first instant UTC can name.
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise ValidationError("Out of range; use a date between years 1 and 9999 in UTC.") from None
-
-
 class ResponseListArgs(ListArgs):
-    touchpoint_id = fields.Integer(validate=validate.Range(1, MAX_ID))
-    customer_id = fields.Integer(validate=validate.Range(1, MAX_ID))
-    updated_after = fields.AwareDateTime(default_timezone=None, validate=_representable_in_utc, metadata={
+    touchpoint_id = id_field()
+    customer_id = id_field()
+    updated_after = instant_field(metadata={
         "description": "ISO 8601 with offset; changes after this instant, oldest first."})
 
 

@@ -5,8 +5,7 @@ from marshmallow import fields, validate
 from ..models import DELIVERY_STATUSES, EVENT_TYPES
 from ..services.lookup import MAX_ID
 from ..services.webhook_signing import webhook_id
-from .common import ListArgs, Schema
-from .responses import _representable_in_utc
+from .common import ListArgs, Schema, instant_field
 
 
 def url_field(**kwargs) -> fields.URL:
@@ -70,7 +69,7 @@ class DeliveryListArgs(ListArgs):
 
 
 class RedeliverFailedSchema(Schema):
-    since = fields.AwareDateTime(required=True, default_timezone=None, validate=_representable_in_utc, metadata={
+    since = instant_field(required=True, metadata={
         "description": "ISO 8601 with offset: failed deliveries created at or after it are sent again."})
 
 

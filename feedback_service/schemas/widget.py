@@ -49,9 +49,14 @@ class Context(fields.Dict):
 
 
 class SurveyArgs(Schema):
+    """Exactly what widget.js sends; anything else is refused by name (a typo'd
+    ``customer_idd`` would otherwise skip the fatigue rules unnoticed)."""
+
     customer_id = fields.String(validate=validate.Length(1, 200))
     customer_email = fields.Email(validate=validate.Length(max=320))
-    lang = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
+    # Empty is allowed: the widget sends ``lang=`` when the browser reports no
+    # language, and Accept-Language decides then.
+    lang = fields.String(validate=validate.Regexp(r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*)?$"))
 
 
 class SubmitSchema(Schema):

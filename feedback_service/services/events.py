@@ -8,11 +8,15 @@ human labels (touchpoint name, question) a consumer needs without a second call.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import time
+
+from flask import current_app
+from sqlalchemy import func, insert, literal, select, true, tuple_
 
 from ..extensions import db
 from ..models import Event, utcnow
-from ..pagination import Page, paginate
+from ..models.event import XID8
+from ..pagination import DEFAULT_LIMIT, BigInt, Page, decode_cursor, encode_cursor, paginate, parse_cursor
 from ..tenancy import current_tenant_id
 from . import webhook_fanout
 
@@ -79,8 +83,75 @@ def created_payload(*, response: dict, touchpoint, question: str, customer) -> d
     }
 
 
+def cursor_of(event: Event) -> str:
+    """Where a consumer resumes after ``event``: the same value as the page's ``next_cursor``."""
+    return encode_cursor([event.id] if event.txid is None else [event.txid, event.id])
+
+
 def list_events(*, after: str | None = None, event_type: str | None = None, limit: int | None = None) -> Page:
+    """Events oldest first, after the cursor ``after``.
+
+    A page never shows an event while one that sorts before it may still commit,
+    so a consumer that stores its last cursor never skips an event. SQLite has
+    one writer at a time, so ids are given in commit order and suffice.
+    PostgreSQL draws ids before commit: a transaction holding id 5 can commit
+    after another's id 6 was read, behind the reader's cursor. There the log is
+    ordered by (writing transaction, id) and shows only events of transactions
+    older than every transaction still running (the snapshot's xmin): any event
+    committed later has a transaction id at least that, so it sorts after
+    everything shown.
+    """
     query = select(Event)
     if event_type:
         query = query.where(Event.type == event_type)
-    return paginate(query, [(Event.id, int)], descending=False, limit=limit, cursor=after)
+    if db.session.get_bind().dialect.name != "postgresql":
+        return paginate(query, [(Event.id, BigInt)], descending=False, limit=limit, cursor=after)
+    limit = limit or DEFAULT_LIMIT
+    if after:
+        query = query.where(_past(after))
+    rows = _settled(query, limit)
+    settle = current_app.config["EVENT_LOG_SETTLE_SECONDS"]
+    if len(rows) <= limit and settle > 0:
+        newest = db.session.scalar(query.with_only_columns(Event.txid).where(Event.txid >= _HORIZON)
+                                   .order_by(Event.txid.desc()).limit(1))
+        if newest is not None and _wait_until_settled(newest, settle):
+            rows = _settled(query, limit)
+    next_cursor = cursor_of(rows[limit - 1]) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)
+
+
+# Every transaction older than this has ended; any still running, or yet to start, is at least this.
+_HORIZON = func.pg_snapshot_xmin(func.pg_current_snapshot())
+
+
+def _settled(query, limit: int) -> list[Event]:
+    query = query.where(Event.txid < _HORIZON).order_by(Event.txid, Event.id).limit(limit + 1)
+    return list(db.session.scalars(query))
+
+
+def _past(cursor: str):
+    position = parse_cursor(cursor, [BigInt, BigInt])
+    if position is not None:
+        return tuple_(Event.txid, Event.id) > tuple_(literal(position[0], XID8()), position[1])
+    # A cursor from before events recorded their transaction: resume after that event,
+    # or from the oldest kept if retention has removed it (a repeat, never a gap).
+    [event_id] = decode_cursor(cursor, [BigInt])
+    known = db.session.scalar(select(Event.txid).where(Event.id == event_id))
+    if known is None:
+        return true()
+    return tuple_(Event.txid, Event.id) > tuple_(literal(known, XID8()), event_id)
+
+
+def _wait_until_settled(txid: int, seconds: float) -> bool:
+    """Committed events are held back only while older transactions run, usually for
+    milliseconds: wait that long (at most ``seconds``) rather than hand a consumer
+    a page that stops short of them. True once the horizon has passed ``txid``."""
+    deadline = time.monotonic() + seconds
+    pause = 0.005
+    while True:
+        if db.session.scalar(select(_HORIZON > literal(txid, XID8()))):
+            return True
+        if time.monotonic() + pause > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -117,6 +117,9 @@ def _assign(follow_up: FollowUp, owner: User, actor: str) -> None:
     db.session.flush()
     _log(follow_up, "assigned", actor, before=before, after={"owner_id": owner.id, "status": follow_up.status})
     _event("follow_up.assigned", follow_up)
+    if before["status"] != follow_up.status:
+        # Consumers follow status through status_changed alone, whichever route moved it.
+        _event("follow_up.status_changed", follow_up, previous_status=before["status"])
     mail.queue_email(kind="assignment", to=owner.email, follow_up_id=follow_up.id,
                      subject=f"[{follow_up.priority}] New follow-up: {follow_up.touchpoint.name}",
                      body=_assignment_text(follow_up))
@@ -226,6 +229,14 @@ def _save(follow_up: FollowUp) -> FollowUp:
 def _first_action(follow_up: FollowUp) -> None:
     if follow_up.first_action_at is None:
         follow_up.first_action_at = utcnow()
+
+
+def add_root_cause(name: str) -> str:
+    """Put a root cause on the organisation's list, once; returns it as stored."""
+    name = name.strip()
+    if not name:
+        raise Invalid("name", "A root cause needs some text.")
+    return _root_cause(name)
 
 
 def _root_cause(text: str) -> str:

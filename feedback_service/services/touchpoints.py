@@ -6,7 +6,7 @@ from flask import current_app
 
 from .. import security
 from ..extensions import db
-from ..models import Journey, SurveyVersion, Team, Touchpoint, utcnow
+from ..models import FOLLOW_UP_POLICIES, Journey, SurveyVersion, Team, Touchpoint, utcnow
 from ..errors import Invalid
 from . import journeys
 from .lookup import get_or_404, resolve_reference
@@ -27,7 +27,8 @@ def hosted_url(touchpoint: Touchpoint) -> str:
 
 def create_touchpoint(*, journey_id: int, name: str, position: int | None = None, channel: str = "web",
                       team_id: int | None = None, allowed_origins: list[str] | None = None,
-                      survey: dict | None = None, trigger: dict | None = None) -> Touchpoint:
+                      survey: dict | None = None, trigger: dict | None = None,
+                      follow_up_policy: str = "low_scores") -> Touchpoint:
     journey = resolve_reference(Journey, journey_id, "journey_id")
     survey = dict(survey or {})
     touchpoint = Touchpoint(
@@ -38,6 +39,7 @@ def create_touchpoint(*, journey_id: int, name: str, position: int | None = None
         publishable_key=security.generate_publishable_key(),
         trigger={**DEFAULT_TRIGGER, **(trigger or {})},
         fatigue_days=survey.pop("fatigue_days", 30),
+        follow_up_policy=_policy(follow_up_policy),
     )
     if team_id is not None:
         touchpoint.team = resolve_reference(Team, team_id, "team_id")
@@ -62,6 +64,8 @@ def update_touchpoint(touchpoint_id: int, changes: dict) -> Touchpoint:
     for field in ("name", "channel"):
         if field in changes:
             setattr(touchpoint, field, changes[field])
+    if "follow_up_policy" in changes:
+        touchpoint.follow_up_policy = _policy(changes["follow_up_policy"])
     if "team_id" in changes:
         team_id = changes["team_id"]
         touchpoint.team = None if team_id is None else resolve_reference(Team, team_id, "team_id")
@@ -76,6 +80,13 @@ def update_touchpoint(touchpoint_id: int, changes: dict) -> Touchpoint:
         _apply_survey(touchpoint, survey)
     db.session.flush()
     return touchpoint
+
+
+def _policy(policy: str) -> str:
+    # The schemas check this for the API; the console and the CLI call us directly.
+    if policy not in FOLLOW_UP_POLICIES:
+        raise Invalid("follow_up_policy", f"Use one of {', '.join(FOLLOW_UP_POLICIES)}.")
+    return policy
 
 
 def archive_touchpoint(touchpoint_id: int) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..database import commit
 from ..extensions import db
 from ..models import FollowUp, FollowUpActivity, User, utcnow
 from ..services import events, mail
@@ -40,7 +41,10 @@ def check_sla(now: datetime | None = None) -> int:
                                   f"is still {follow_up.status}. Owner: "
                                   f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
                                   f"Open it: /follow-ups/{follow_up.id}\n")
-    db.session.commit()
+    # database.commit, not the session's: it hands over the escalation emails and the
+    # breach webhooks now. Left pending, the sweep's next rollback forgot them, and the
+    # emails waited for a later sweep's grace period.
+    commit()
     if overdue:
         log.info("%d follow-ups breached their SLA", len(overdue))
     return len(overdue)
