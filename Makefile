@@ -32,7 +32,9 @@ run: install
 	@echo "Staff console http://$(HOST):$(PORT)/login"
 	@echo "API docs      http://$(HOST):$(PORT)/api/v1/docs"
 	@echo
-	$(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	@# The worker keeps the sweep (retries, SLA checks, retention); it stops with the server.
+	@$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(VENV)/bin/gunicorn wsgi:app --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 worker: install
 	$(FLASK) worker

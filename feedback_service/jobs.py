@@ -3,7 +3,8 @@
 Services call ``enqueue_after_commit``; ``database.commit`` dispatches after the
 transaction is durable. Dispatch never raises into the caller: a customer's
 answer is already stored, and whatever could not be enqueued is still marked
-pending in the database, where the worker's sweep finds it.
+pending in the database, where the worker's sweep finds it. In-process, a
+request's jobs run once its response is sent (``_run_inline``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from flask import current_app
+from flask import after_this_request, current_app, g, has_request_context
 from rq import Queue
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import event
@@ -176,7 +177,44 @@ def _enqueue_rq(job: PendingJob) -> bool:
 
 
 def _run_inline(job: PendingJob) -> None:
-    # The same function the worker runs, on a fresh transaction, after the caller's commit.
+    """The same function the worker runs, in this process: after the response is sent, in a request.
+
+    A customer's answer is stored and committed by then; their request does not
+    wait for routing, scoring or a slow webhook receiver. The server runs the
+    job when it closes the response, after the last byte went out.
+    """
+    if not has_request_context():
+        _run_now(job)
+        return
+    deferred = g.get("_jobs_after_response")
+    if deferred is None:
+        try:
+            after_this_request(_run_after_response)
+        except AssertionError:  # the response is built already (a commit in teardown): no later than now
+            _run_now(job)
+            return
+        deferred = g._jobs_after_response = []
+    deferred.append(job)
+
+
+def _run_after_response(response):
+    jobs, app = g.pop("_jobs_after_response", []), current_app._get_current_object()
+
+    def run() -> None:
+        # The request's contexts are gone by the time the server closes the response.
+        with app.app_context():
+            try:
+                for job in jobs:
+                    _run_now(job)
+            finally:
+                db.session.remove()
+
+    response.call_on_close(run)
+    return response
+
+
+def _run_now(job: PendingJob) -> None:
+    # On a fresh transaction, after the caller's commit.
     try:
         job.func(*job.args)
     except Exception:

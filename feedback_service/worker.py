@@ -1,4 +1,4 @@
-"""The RQ worker process, inside the app context.
+"""The worker process, inside the app context: RQ on Redis, or the in-process clock without it.
 
 The worker sweeps when it starts, then its own loop is the clock of the
 periodic sweep: every ``SWEEP_INTERVAL`` seconds it enqueues a
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 from contextlib import suppress
 
@@ -141,6 +142,8 @@ def _wait_for_redis(connection: redis.Redis) -> bool:
 
 def run_worker(*, burst: bool = False) -> int:
     """Sweep, then work the app's queues until stopped (or drained, with ``burst``)."""
+    if not current_app.config.get("REDIS_URL"):
+        return run_without_redis(burst=burst)
     engine = db.engine
     # A forked work horse must not share the parent's pooled connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
@@ -171,3 +174,33 @@ def run_worker(*, burst: bool = False) -> int:
         if not _wait_for_redis(connection):
             return 0
         _sweep_safely()  # Redis may be back empty: whatever is still pending goes back on the queue
+
+
+def run_without_redis(*, burst: bool = False) -> int:
+    """No Redis, no queue: this process is the clock of the periodic sweep.
+
+    Requests already run their jobs in-process once their answer is sent; what
+    they cannot do is come back later. So this sweeps on start and every
+    ``SWEEP_INTERVAL`` seconds (``--burst``: once, taking everything pending),
+    and whatever a sweep finds runs right here: webhook and email retries, the
+    SLA check, event retention, answers a request left unscored.
+    """
+    interval = max(1, int(current_app.config["SWEEP_INTERVAL"]))
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    log.info("no REDIS_URL: sweeping every %ss in this process, jobs run here", interval)
+    try:
+        while True:
+            try:
+                if burst:
+                    sweep_pending(grace_seconds=0)
+                periodic_sweep()
+            except Exception:
+                log.warning("sweep failed; trying again in %ss", interval, exc_info=True)
+            finally:
+                db.session.remove()
+            if burst or stop.wait(interval):
+                return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -74,6 +74,23 @@ def fresh_database_url(tmp_path):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _test_client_closes_its_responses():
+    """A server closes a response once it is sent, and in-process jobs run then (jobs.py).
+    Flask's test client only closes one when asked; buffered, it closes it before
+    returning, so a test sees what a client of a real server would see next."""
+    from flask.testing import FlaskClient
+
+    unbuffered = FlaskClient.open
+
+    def open_buffered(self, *args, buffered=True, **kwargs):
+        return unbuffered(self, *args, buffered=buffered, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FlaskClient, "open", open_buffered)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _cheap_password_hashing():
     """Argon2id still, at test-sized cost: every organisation hashes a password,
     and 120 ms each would turn seconds into minutes. Production keeps the defaults."""

@@ -44,7 +44,7 @@ def jsonl_rows(response) -> list[dict]:
 
 
 def test_responses_export_as_csv_with_labels(client, org, answers):
-    exported = client.get("/api/v1/exports/responses.csv", headers=org.headers)
+    exported = client.get("/api/v1/exports/responses.csv", headers=org.headers, buffered=False)
 
     assert exported.status_code == 200 and exported.is_streamed
     assert exported.mimetype == "text/csv"

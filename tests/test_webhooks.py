@@ -283,3 +283,42 @@ def test_the_openapi_document_lists_the_webhook_routes(client):
             "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
             "/api/v1/webhook-deliveries/{delivery_id}/redeliver"} <= set(paths)
     assert json.dumps(paths["/api/v1/webhook-endpoints"]["post"]).count("secret") >= 1
+
+
+def test_without_a_worker_the_answer_does_not_wait_for_the_receiver(app_config, org, make_touchpoint, receiver):
+    """In-process, the delivery is sent once the customer's answer is out, not before."""
+    import threading
+    import time
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from feedback_service import create_app
+
+    from .webhook_receiver import webhook_app_config
+
+    patient = create_app(webhook_app_config(app_config, WEBHOOK_TIMEOUT_SECONDS=5))
+    _, pk = make_touchpoint(org)
+    subscribe(patient.test_client(), org, receiver.url())
+    receiver.answer(Answer(200, delay=1.5))
+    server = make_server("127.0.0.1", 0, patient, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/w/{pk}/responses", method="POST",
+                                         data=b'{"score": 5}', headers={"Content-Type": "application/json"})
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=10) as answered:
+            assert answered.status == 201
+            answered.read()
+        waited = time.monotonic() - started
+        [delivered] = receiver.wait_for(1)
+    finally:
+        server.shutdown()
+    assert waited < 1.0  # the receiver takes 1.5 s to answer
+    assert delivered.json["type"] == "response.created"
+    deadline = time.monotonic() + 10
+    while [d.status for d in deliveries(patient)] != ["succeeded"] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the receiver's answer arrives, and the outcome is recorded
+    assert [d.status for d in deliveries(patient)] == ["succeeded"]
+    with patient.app_context():
+        db.engine.dispose()
