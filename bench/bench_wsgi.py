@@ -9,6 +9,7 @@ measured. ``BENCH_RATELIMIT_ENABLED=0`` switches it off, for profiling only.
 
 from __future__ import annotations
 
+import gc
 import os
 
 from feedback_service import create_app
@@ -21,3 +22,4 @@ if os.environ.get("BENCH_RATELIMIT_ENABLED", "1").strip().lower() in {"0", "fals
     _overrides["RATELIMIT_ENABLED"] = False
 
 app = create_app(_overrides)
+gc.freeze()  # as wsgi.py does

@@ -107,7 +107,8 @@ def commit() -> None:
     """
     from . import jobs
 
-    db.session.commit()
+    if db.session().in_transaction():  # an answer stored in one statement left nothing to commit
+        db.session.commit()
     jobs.dispatch_pending()
 
 
