@@ -30,6 +30,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path.mkdir(parents=True, exist_ok=True)
 
     _configure_logging(app)
+    from .sessions import SessionInterface
+
+    app.session_interface = SessionInterface()
     _init_extensions(app)
     _install_request_hooks(app)
 

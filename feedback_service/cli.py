@@ -6,7 +6,7 @@ import json
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 

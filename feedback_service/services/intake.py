@@ -1,19 +1,21 @@
 """Storing a customer's answer: once, durably, in as few round trips as the database allows.
 
-This is the busiest path of the service, so it speaks SQLAlchemy Core on the
-session's connection rather than the ORM: one upsert for the customer, one
-INSERT for the answer, one for its ``response.created`` event together with
-the webhook deliveries it owes (a single statement on PostgreSQL), then the
-caller's commit. Nothing else waits for the customer: the follow-up is opened
-and the comment scored after the commit, in-process or by a worker.
+This is the busiest path of the service, so it speaks SQL statements built
+once (``intake_statements``) instead of the ORM. The write is the customer
+(created or seen again), the answer, its ``response.created`` event and the
+webhook deliveries that event owes. On PostgreSQL that is one statement in
+autocommit, one round trip; elsewhere, and for a customer who comes with both
+an id and an email, a few statements in the caller's transaction. Nothing
+else waits for the customer: the follow-up is opened and the comment scored
+after the commit, in-process or by a worker.
 
 An ``Idempotency-Key`` is enforced by the unique constraint on (touchpoint,
 key) with ``ON CONFLICT DO NOTHING``, so a retry from a flaky phone
 connection, or fifty at once, stores one row, with Redis up or down. The
-INSERT also matches the touchpoint's ``updated_at`` from the cached card it
-was checked against, so an answer never lands on a touchpoint that was edited
-or archived since; either way it stores nothing, rolls back the little it did
-(the customer's last-seen time) and starts over on fresh facts.
+write also matches the touchpoint's ``updated_at`` from the cached card it
+was checked against, so an answer never lands on a touchpoint edited or
+archived since. Either way nothing is stored; what the try did is undone and
+the answer is looked at again on fresh facts.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..jobs import after_commit, dispatch
 from ..models import Response, utcnow
@@ -38,6 +40,9 @@ from .metrics import METRICS
 from .touchpoint_cards import TouchpointCard, card_for_key
 
 log = logging.getLogger(__name__)
+
+# A stale card costs one more try; a touchpoint edited again within that moment, another.
+STORE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,8 @@ def submit_response(card: TouchpointCard, *, score: int, comment: str | None = N
     answer = {"score": score, "comment": comment, "context": context or {}, "source": source,
               "idempotency_key": idempotency_key, "request_digest": digest,
               "external_id": (customer or {}).get("id"), "email": _email(customer)}
-    for fresh in (False, True):
-        if fresh:
+    for attempt in range(STORE_ATTEMPTS):
+        if attempt:
             # The card was stale, or the key was used: undo what this try did, look again.
             db.session.rollback()
             if idempotency_key:
@@ -110,11 +115,8 @@ def submit_response(card: TouchpointCard, *, score: int, comment: str | None = N
         if stored is not None:
             break
     else:
-        # A fresh card and still nothing stored: only a concurrent twin can do that.
-        previous = _by_idempotency_key(card.id, idempotency_key) if idempotency_key else None
-        if previous is None:
-            raise RuntimeError(f"answer to touchpoint {card.id} was neither stored nor found")
-        return _replay(previous, digest)
+        # The touchpoint kept changing under the answer (or a concurrent twin is settling).
+        raise Conflict("The survey changed while this answer was being stored; send it again.")
     response_id, deliveries, committed = stored
     _request_processing(card, response_id, score, comment, deliveries, committed=committed)
     return Submission(StoredResponse(response_id, card.id, card.metric, score, comment, card))
