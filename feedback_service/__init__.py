@@ -39,6 +39,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        # Behind a reverse proxy every request comes from the proxy: the client's address (for the
+        # per-IP rate limits) and scheme (for our own origin) come from the hops we trust.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

@@ -124,7 +124,23 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise ConfigError("EVENT_LOG_SETTLE_SECONDS must be a number of seconds") from exc
     if environ.get("TRUSTED_PROXY_COUNT"):
-        config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
+        try:
+            config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
+        except ValueError as exc:
+            raise ConfigError("TRUSTED_PROXY_COUNT must be the number of proxies in front (0, 1, 2…)") from exc
+        if config["TRUSTED_PROXY_COUNT"] < 0:
+            raise ConfigError("TRUSTED_PROXY_COUNT must be the number of proxies in front (0, 1, 2…)")
+    if environ.get("TOUCHPOINT_CACHE_SECONDS"):
+        try:
+            config["TOUCHPOINT_CACHE_SECONDS"] = float(environ["TOUCHPOINT_CACHE_SECONDS"])
+        except ValueError as exc:
+            raise ConfigError("TOUCHPOINT_CACHE_SECONDS must be a number of seconds (0: no cache)") from exc
+    for name in ("SENTIMENT_POSITIVE_THRESHOLD", "SENTIMENT_NEGATIVE_THRESHOLD"):
+        if environ.get(name):
+            try:
+                config[name] = float(environ[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a VADER compound score between -1 and 1, e.g. 0.05") from exc
     if environ.get("SWEEP_INTERVAL"):
         try:
             config["SWEEP_INTERVAL"] = int(environ["SWEEP_INTERVAL"])
@@ -150,6 +166,10 @@ def finalise(config: dict[str, Any], instance_path: Path) -> None:
                 "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
             })
     config["WEBHOOK_RETRY_DELAYS"] = parse_retry_schedule(config["WEBHOOK_RETRY_SCHEDULE"])
+    positive, negative = config["SENTIMENT_POSITIVE_THRESHOLD"], config["SENTIMENT_NEGATIVE_THRESHOLD"]
+    if not -1 <= negative <= positive <= 1:
+        raise ConfigError(f"SENTIMENT_NEGATIVE_THRESHOLD ({negative}) must not be above SENTIMENT_POSITIVE_THRESHOLD "
+                          f"({positive}), both between -1 and 1 (VADER's own: -0.05 and 0.05).")
     if not config.get("SECRET_KEY"):
         if config["ENV_NAME"] == "production":
             raise ConfigError(

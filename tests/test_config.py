@@ -142,3 +142,44 @@ def test_the_event_log_settle_time_comes_from_the_environment():
     assert from_environ({"EVENT_LOG_SETTLE_SECONDS": "0.25"}) == {"EVENT_LOG_SETTLE_SECONDS": 0.25}
     with pytest.raises(ConfigError, match="EVENT_LOG_SETTLE_SECONDS"):
         from_environ({"EVENT_LOG_SETTLE_SECONDS": "a while"})
+
+
+def test_sentiment_thresholds_come_from_the_environment():
+    config = from_environ({"SENTIMENT_POSITIVE_THRESHOLD": "0.3", "SENTIMENT_NEGATIVE_THRESHOLD": "-0.25"})
+
+    assert (config["SENTIMENT_POSITIVE_THRESHOLD"], config["SENTIMENT_NEGATIVE_THRESHOLD"]) == (0.3, -0.25)
+
+
+@pytest.mark.parametrize("environ, says", [
+    ({"SENTIMENT_POSITIVE_THRESHOLD": "high"}, "SENTIMENT_POSITIVE_THRESHOLD must be"),
+    ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT must be"),
+    ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be"),
+])
+def test_a_setting_that_is_not_a_number_says_what_to_set(environ, says):
+    with pytest.raises(ConfigError, match=says):
+        from_environ(environ)
+
+
+def test_thresholds_the_wrong_way_round_refuse_to_start(tmp_path):
+    with pytest.raises(ConfigError, match="must not be above"):
+        create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path), "SENTIMENT_POSITIVE_THRESHOLD": -0.2,
+                    "SENTIMENT_NEGATIVE_THRESHOLD": 0.2})
+
+
+def test_behind_trusted_proxies_each_customer_is_limited_by_their_own_address(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path), "TRUSTED_PROXY_COUNT": 1,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    seen = []
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+
+        seen.append((request.remote_addr, request.scheme))
+        return {}
+
+    client = app.test_client()
+    client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    client.get("/whoami", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.8"})  # one hop trusted: the last
+
+    assert seen == [("203.0.113.7", "https"), ("203.0.113.8", "http")]

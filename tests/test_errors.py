@@ -308,6 +308,10 @@ HOSTILE = [
     Case("a lone surrogate in a name", "POST", "/api/v1/teams", 422, "name",
          data='{"name": "Ops \\ud800"}', content_type="application/json"),
     Case("JSON null as the whole body", "POST", "/api/v1/journeys", 422, data="null", content_type="application/json"),
+    Case("NaN, which JSON does not have", "POST", "/api/v1/journeys", 400,
+         data='{"name": "x", "description": NaN}', content_type="application/json"),
+    Case("a number too big for a float", "PATCH", "/api/v1/organization", 400,
+         data='{"survey_cap_days": 1e400}', content_type="application/json"),
     Case("a deeply nested body", "POST", "/api/v1/journeys", 400,
          data='{"name": "x", "description": ' + "[" * 5000 + "]" * 5000 + "}", content_type="application/json"),
 ]

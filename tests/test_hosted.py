@@ -63,6 +63,49 @@ def test_hosted_form_without_comment_offers_the_comment_step(app, client, touchp
     assert [(r.score, r.comment) for r in responses(app)] == [(1, "Two days late")]
 
 
+def test_the_hosted_comment_box_still_takes_the_comment_hours_later(app, client, touchpoint, monkeypatch):
+    """People leave the tab open; the widget's own edit token lasts 30 minutes, this form a day."""
+    import time as real_time
+
+    import itsdangerous.timed
+
+    token = form_token(client.get(f"/s/{touchpoint['pk']}").data)
+    step = client.post(f"/s/{touchpoint['pk']}", data={"form_token": token, "score": "2"}).data.decode()
+    response_id = re.search(r'name="response_id" value="(\d+)"', step).group(1)
+    edit_token = re.search(r'name="edit_token" value="([^"]+)"', step).group(1)
+    later = real_time.time() + 3 * 3600
+
+    class ThreeHoursLater:
+        @staticmethod
+        def time():
+            return later
+
+    monkeypatch.setattr(itsdangerous.timed, "time", ThreeHoursLater)
+    widget = client.patch(f"/w/{touchpoint['pk']}/responses/{response_id}", json={"comment": "Too late here"},
+                          headers={"Authorization": f"Bearer {edit_token}"})
+    hosted = client.post(f"/s/{touchpoint['pk']}/comment",
+                         data={"response_id": response_id, "edit_token": edit_token, "comment": "Box was crushed"})
+
+    assert widget.status_code == 403
+    assert hosted.status_code == 200 and "expired" not in hosted.data.decode()
+    assert [(r.score, r.comment) for r in responses(app)] == [(2, "Box was crushed")]
+
+
+def test_too_many_answers_get_a_page_saying_when_to_try_again(app, client, touchpoint, monkeypatch):
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "2/minute")
+    token = form_token(client.get(f"/s/{touchpoint['pk']}").data)
+    for score in ("4", "5"):
+        client.post(f"/s/{touchpoint['pk']}", data={"form_token": form_token(client.get(f"/s/{touchpoint['pk']}").data),
+                                                   "score": score})
+
+    refused = client.post(f"/s/{touchpoint['pk']}", data={"form_token": token, "score": "3"})
+
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Please try again in" in refused.data.decode() and 'name="score"' in refused.data.decode()
+    assert [r.score for r in responses(app)] == [4, 5]
+
+
 def test_hosted_form_refuses_a_score_off_the_scale(app, client, touchpoint):
     token = form_token(client.get(f"/s/{touchpoint['pk']}").data)
     answer = client.post(f"/s/{touchpoint['pk']}", data={"form_token": token, "score": "9"})
@@ -99,6 +142,45 @@ def test_clicking_another_score_in_the_same_email_corrects_it(app, client, org, 
     client.get(path(links["1"]))
     client.get(path(links["5"]))
     assert [r.score for r in responses(app)] == [5]
+
+
+def _links(client, org, touchpoint) -> dict:
+    return client.post(f"/api/v1/touchpoints/{touchpoint['id']}/email-links", headers=org.headers,
+                       json={"customer_email": "nia@example.com"}).json["links"]
+
+
+def _follow_ups(client, org) -> list[tuple[int, str]]:
+    return [(f["response_id"], f["priority"]) for f in client.get("/api/v1/follow-ups", headers=org.headers).json["data"]]
+
+
+def _updates(client, org) -> list[int]:
+    events = client.get("/api/v1/events?type=response.updated", headers=org.headers).json["data"]
+    return [e["data"]["response"]["score"] for e in events]
+
+
+def test_a_score_corrected_down_from_the_email_opens_its_follow_up(app, client, org, touchpoint):
+    links = _links(client, org, touchpoint)
+    client.get(path(links["5"]))
+    assert _follow_ups(client, org) == []  # a 5 without a comment needs none
+
+    client.get(path(links["1"]))  # mis-tapped: the customer meant 1
+
+    [stored] = responses(app)
+    assert stored.score == 1
+    assert _follow_ups(client, org) == [(stored.id, "high")]
+    assert _updates(client, org) == [1]
+
+
+def test_a_score_corrected_up_from_the_email_makes_its_follow_up_less_urgent(app, client, org, touchpoint):
+    links = _links(client, org, touchpoint)
+    client.get(path(links["1"]))
+    [(response_id, before)] = _follow_ups(client, org)
+
+    client.get(path(links["4"]))
+
+    [(_, after)] = _follow_ups(client, org)
+    assert (before, after) == ("high", "normal")
+    assert _updates(client, org) == [4]
 
 
 def test_a_forged_or_foreign_link_records_nothing(app, client, org, make_touchpoint, touchpoint):

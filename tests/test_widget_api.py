@@ -100,6 +100,7 @@ def test_comment_is_trimmed_and_empty_means_none(org, client, touchpoint):
     ({"score": 5, "context": {"nested": {"a": 1}}}, "context"),
     ({"score": 5, "context": {"long": "x" * 201}}, "context"),
     ({"score": 5, "context": ["not", "an", "object"]}, "context"),
+    ({"score": 5, "context": {"order": 10**16}}, "context"),
     ({"score": 5, "customer": {"email": "not-an-email"}}, "customer"),
     ({"score": 5, "unexpected": 1}, "unexpected"),
 ])
@@ -107,6 +108,16 @@ def test_invalid_answers_are_refused_naming_the_field_and_store_nothing(app, cli
     answer = post(client, touchpoint["pk"], body)
     assert answer.status_code == 422
     assert field in answer.json["errors"]
+    assert count(app) == 0
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_numbers_json_does_not_have_are_refused_as_malformed(app, client, touchpoint, number):
+    """Python's JSON parser takes these; no database column and no webhook consumer can read them."""
+    answer = client.post(f"/w/{touchpoint['pk']}/responses", data='{"score": 5, "context": {"n": %s}}' % number,
+                         headers={"Origin": ORIGIN, "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json["message"] == "The request body is not valid JSON."
     assert count(app) == 0
 
 

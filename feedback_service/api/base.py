@@ -8,11 +8,14 @@ contract names fields directly, so locations are folded away here.
 
 from __future__ import annotations
 
+import json
+import math
 import time
 
 import flask
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
 _DEFAULT_MESSAGES = {
@@ -62,7 +65,7 @@ class Api(flask_smorest.Api):
             payload["errors"] = errors
         headers.update(data.get("headers") or {})
         if error.code == 429:
-            headers["Retry-After"] = str(_retry_after_seconds())
+            headers["Retry-After"] = str(retry_after_seconds())
         response_headers = error.get_headers() if error.code == 405 else []
         for name, value in response_headers:
             if name.lower() == "allow":
@@ -70,7 +73,7 @@ class Api(flask_smorest.Api):
         return payload, error.code, headers
 
 
-def _retry_after_seconds() -> int:
+def retry_after_seconds() -> int:
     """Seconds until the breached rate limit's window resets.
 
     Flask-Limiter's own headers would read every limit's window on every
@@ -85,9 +88,27 @@ def _retry_after_seconds() -> int:
     return max(1, int(max(breached) - time.time())) if breached else 60
 
 
+def strict_json(text: str | bytes):
+    """JSON as the standard has it: Python's parser also takes NaN, Infinity and numbers
+    too big for a float (as infinity), which no database column and no consumer can read."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+
+    def refuse(token: str):
+        raise json.JSONDecodeError(f"{token} is not a JSON number", text, 0)
+
+    def finite(number: str) -> float:
+        value = float(number)
+        if math.isinf(value):
+            refuse(number)
+        return value
+
+    return json.loads(text, parse_constant=refuse, parse_float=finite)
+
+
 class JsonBodyParser(FlaskParser):
-    """webargs' parser, answering a body nested too deep for Python's JSON parser
-    (a RecursionError, not a decode error) with the same 400 as malformed JSON.
+    """webargs' parser, with strict JSON; a body nested too deep for Python's JSON parser
+    (a RecursionError, not a decode error) gets the same 400 as malformed JSON.
 
     webargs excludes unknown query parameters by default, overriding the schema;
     ``None`` lets our schemas' ``unknown = RAISE`` decide, so ``?touchpointid=1``
@@ -97,8 +118,12 @@ class JsonBodyParser(FlaskParser):
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def _raw_load_json(self, req: flask.Request):
+        if not is_json_request(req):
+            return missing
         try:
-            return super()._raw_load_json(req)
+            return strict_json(req.get_data(cache=True))
+        except UnicodeDecodeError as error:
+            self._handle_invalid_json_error(error, req)
         except RecursionError as error:
             self._handle_invalid_json_error(error, req)
 

@@ -14,6 +14,8 @@ from .base import JSONType, TenantMixin, UTCDateTime, utcnow
 
 EVENT_TYPES = (
     "response.created",
+    # Beyond the contract's list: a comment added after the score, a score corrected from an email.
+    "response.updated",
     "response.scored",
     "follow_up.created",
     "follow_up.assigned",

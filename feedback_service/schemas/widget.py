@@ -11,6 +11,8 @@ from ..services.collection import COMMENT_MAX
 
 CONTEXT_MAX_KEYS = 20
 CONTEXT_VALUE_MAX = 200
+# An order total or a count, not an arbitrary-precision number (JSON's, and so ours, has no limit).
+CONTEXT_NUMBER_MAX = 10**15
 
 
 class Comment(fields.String):
@@ -45,6 +47,9 @@ class Context(fields.Dict):
                     raise ValidationError(f"{key!r}: strings are at most {CONTEXT_VALUE_MAX} characters.")
             elif item is not None and not isinstance(item, (bool, int, float)):
                 raise ValidationError(f"{key!r}: values must be strings, numbers, booleans or null.")
+            elif isinstance(item, (int, float)) and not isinstance(item, bool) and abs(item) > CONTEXT_NUMBER_MAX:
+                raise ValidationError(f"{key!r}: numbers are at most {CONTEXT_NUMBER_MAX:.0e} either way; "
+                                      "send a longer id as a string.")
         return context
 
 

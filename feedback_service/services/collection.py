@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
-from . import customers, fatigue, follow_ups, links
+from . import customers, events, fatigue, follow_ups, links
 from .metrics import METRICS, ui_texts
 from .touchpoint_cards import UNKNOWN_KEY
 
@@ -104,9 +104,9 @@ def follow_up_prompt(survey, metric: str, score: int, languages: list[str] = ())
     return texts["comment_prompt"]
 
 
-def response_for_edit(touchpoint, response_id: int, token: str) -> Response:
+def response_for_edit(touchpoint, response_id: int, token: str, max_age=links.EDIT_TOKEN_TTL) -> Response:
     """The response an edit token was issued for; 403 for a wrong or expired token."""
-    if not links.edit_token_allows(token, response_id, touchpoint.id):
+    if not links.edit_token_allows(token, response_id, touchpoint.id, max_age):
         raise Forbidden("This edit token is not valid for this response (or it has expired).")
     response = db.session.get(Response, response_id)
     if response is None or response.touchpoint_id != touchpoint.id:
@@ -114,9 +114,10 @@ def response_for_edit(touchpoint, response_id: int, token: str) -> Response:
     return response
 
 
-def add_comment(touchpoint, response_id: int, token: str, comment: str | None) -> Response:
+def add_comment(touchpoint, response_id: int, token: str, comment: str | None,
+                max_age=links.EDIT_TOKEN_TTL) -> Response:
     """The widget's second step: the comment joins the response its score created."""
-    response = response_for_edit(touchpoint, response_id, token)
+    response = response_for_edit(touchpoint, response_id, token, max_age)
     comment = (comment or "").strip() or None
     if comment is not None and len(comment) > COMMENT_MAX:
         raise Invalid("comment", f"At most {COMMENT_MAX} characters.")
@@ -128,6 +129,7 @@ def add_comment(touchpoint, response_id: int, token: str, comment: str | None) -
     db.session.flush()
     if follow_ups.needs_follow_up(response) and not follow_ups.has_follow_up(response):
         response.follow_up_pending = True  # the comment arrived after the score: its follow-up now, once
+    events.record("response.updated", events.response_payload(response), organization_id=response.organization_id)
     _request_processing(response)
     return response
 

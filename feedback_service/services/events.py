@@ -53,6 +53,16 @@ def fan_out_inserted(inserted: list[dict]) -> None:
         webhook_fanout.fan_out_recorded(inserted, routes)
 
 
+def response_payload(response) -> dict:
+    """The payload of a ``response.*`` event for a stored row (``created_payload``'s shape)."""
+    return created_payload(
+        response={"id": response.id, "score": response.score, "metric": response.metric,
+                  "comment": response.comment, "context": response.context, "source": response.source,
+                  "created_at": response.created_at, "sentiment_status": response.sentiment_status,
+                  "sentiment_label": response.sentiment_label, "sentiment_compound": response.sentiment_compound},
+        touchpoint=response.touchpoint, question=response.survey_version.question, customer=response.customer)
+
+
 def created_payload(*, response: dict, touchpoint, question: str, customer) -> dict:
     """The payload of ``response.created``: the answer with the labels a consumer shows.
 

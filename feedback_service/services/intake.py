@@ -184,12 +184,26 @@ def submit_from_link(card: TouchpointCard, token: str, score: int) -> Submission
     previous = _by_idempotency_key(card.id, key)
     if previous is not None:
         if previous.score != score and METRICS[previous.metric].in_scale(score):
-            previous.score = score
-            previous.updated_at = utcnow()
-            db.session.flush()
+            _correct_score(previous, score)
         return Submission(_stored(previous), replayed=True)
     return submit_response(card, score=score, customer={"id": person["external_id"], "email": person["email"]},
                            idempotency_key=key, source="email")
+
+
+def _correct_score(response: Response, score: int) -> None:
+    """Another score clicked in the same email: the answer changes, and what follows from it."""
+    from ..tasks.responses import request_processing
+    from . import events, follow_ups
+
+    response.score = score
+    response.updated_at = utcnow()
+    db.session.flush()
+    if follow_ups.has_follow_up(response):
+        follow_ups.refresh_priorities([response.id])  # a 5 become 1 is more urgent, and the other way
+    elif follow_ups.needs_follow_up(response):
+        response.follow_up_pending = True  # a low score now: its follow-up, once
+        request_processing(response.id)
+    events.record("response.updated", events.response_payload(response), organization_id=response.organization_id)
 
 
 def _needs_follow_up(card: TouchpointCard, score: int, comment: str | None) -> bool:

@@ -16,6 +16,8 @@ from ..models import Touchpoint, utcnow
 from .metrics import METRICS
 
 EDIT_TOKEN_TTL = timedelta(minutes=30)
+# The hosted page's comment box is often left open while the customer does something else.
+HOSTED_COMMENT_TTL = timedelta(days=1)
 EMAIL_LINK_TTL = timedelta(days=30)
 
 
@@ -34,9 +36,9 @@ def edit_token(response_id: int, touchpoint_id: int) -> tuple[str, object]:
     return token, utcnow() + EDIT_TOKEN_TTL
 
 
-def edit_token_allows(token: str, response_id: int, touchpoint_id: int) -> bool:
+def edit_token_allows(token: str, response_id: int, touchpoint_id: int, max_age: timedelta = EDIT_TOKEN_TTL) -> bool:
     try:
-        data = _serializer("edit").loads(token, max_age=int(EDIT_TOKEN_TTL.total_seconds()))
+        data = _serializer("edit").loads(token, max_age=int(max_age.total_seconds()))
     except (BadSignature, SignatureExpired):
         return False
     return data == {"r": response_id, "t": touchpoint_id}

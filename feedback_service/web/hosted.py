@@ -36,6 +36,18 @@ def _load_touchpoint():
     set_tenant(g.touchpoint.organization_id)
 
 
+@bp.errorhandler(429)
+def _slow_down(error):
+    """The page works without JavaScript: a refusal is a page too, with the form to try again."""
+    from ..api.base import retry_after_seconds
+
+    seconds = retry_after_seconds()
+    response = _page("hosted/survey.html", status=429, form_token=links.form_token(), source=_source(),
+                     error=f"Many answers came from your network just now. Please try again in {seconds} seconds.")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def _languages() -> list[str]:
     languages = [request.args["lang"]] if request.args.get("lang") else []
     return languages + [lang for lang, _ in request.accept_languages]
@@ -128,13 +140,14 @@ def comment(pk: str):
         return _page("hosted/survey.html", status=422, form_token=links.form_token(), source="link",
                      error="Something was missing from the form. Please answer again.")
     try:
-        response = collection.response_for_edit(g.touchpoint, response_id, form.get("edit_token", ""))
+        response = collection.response_for_edit(g.touchpoint, response_id, form.get("edit_token", ""),
+                                                links.HOSTED_COMMENT_TTL)
     except ServiceError:
         return _page("hosted/thanks.html", notice="Your score was saved, but this comment form has expired.")
     if len(text) > COMMENT_MAX:
         return _comment_step(response, response.survey_version,
                              error=f"Please keep it under {COMMENT_MAX} characters.", status=422)
-    collection.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text)
+    collection.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text, links.HOSTED_COMMENT_TTL)
     commit()
     return _page("hosted/thanks.html")
 
