@@ -231,13 +231,19 @@ def test_least_open_goes_to_the_member_with_fewest_open(client, org, make_team, 
     assert newest["owner_id"] == first["owner_id"]  # the one whose only follow-up is closed
 
 
-def test_inactive_staff_are_skipped_and_nobody_left_means_unassigned(client, org, make_team, make_touchpoint):
+def _with_nobody_active(client, org, make_team, make_touchpoint) -> tuple[int, dict]:
+    """A comment at a touchpoint whose team's only member is inactive: (that member, its follow-up)."""
     team_id = make_team(org, "Returns", members=1)
     _, pk = make_touchpoint(org, name="Returns", team_id=team_id)
     member = client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"][0]
     client.patch(f"/api/v1/users/{member}", json={"is_active": False}, headers=org.headers)
     answer(client, pk, 2, "No label.")
     [item] = follow_ups(client, org)
+    return member, item
+
+
+def test_inactive_staff_are_skipped_and_nobody_left_means_unassigned(client, org, make_team, make_touchpoint):
+    _, item = _with_nobody_active(client, org, make_team, make_touchpoint)
     assert item["owner_id"] is None and item["status"] == "new"
     assert follow_ups(client, org, unassigned="true")[0]["id"] == item["id"]
 
@@ -310,12 +316,7 @@ def follow_up_events(client, org, event_type):
 
 
 def test_every_status_change_emits_status_changed_with_the_previous_status(client, org, make_team, make_touchpoint):
-    team_id = make_team(org, "Returns", members=1)
-    _, pk = make_touchpoint(org, name="Returns", team_id=team_id)
-    member = client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"][0]
-    client.patch(f"/api/v1/users/{member}", json={"is_active": False}, headers=org.headers)
-    answer(client, pk, 2, "No label.")
-    [item] = follow_ups(client, org)
+    member, item = _with_nobody_active(client, org, make_team, make_touchpoint)
     assert item["status"] == "new"  # nobody active: it waits, unassigned
     client.patch(f"/api/v1/users/{member}", json={"is_active": True}, headers=org.headers)
     url = f"/api/v1/follow-ups/{item['id']}"
