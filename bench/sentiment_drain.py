@@ -28,7 +28,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = "redis://127.0.0.1:6379/11"
 
 GOOD = ["The holiday special was clear and tempting.", "Checkout was quick and painless, thanks!",
         "Sofia was very helpful and solved it quickly.", "Arrived next day, well packed. Excellent!",
