@@ -1,0 +1,114 @@
+"""Scoring comments: what is written back and the events it logs. The same
+specifications on SQLite and on PostgreSQL, whose write path is set-based."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from feedback_service.extensions import db
+from feedback_service.models import Event, Response
+from feedback_service.services import sentiment
+from feedback_service.tasks.sentiment import drain_pending, rescore, score_responses
+
+
+@pytest.fixture
+def touchpoint(org, make_touchpoint):
+    touchpoint_id, _ = make_touchpoint(org, name="Delivery", channel="web", survey={"metric": "csat"})
+    return touchpoint_id
+
+
+def scored_events(app) -> list[dict]:
+    with app.app_context():
+        rows = db.session.scalars(select(Event).where(Event.type == "response.scored").order_by(Event.id)).all()
+        return [{"organization_id": e.organization_id, **e.data} for e in rows]
+
+
+def sentiment_of(app, response_id: int) -> tuple:
+    with app.app_context():
+        r = db.session.get(Response, response_id)
+        return (r.sentiment_status, r.sentiment_reason, r.sentiment_label, r.sentiment_compound)
+
+
+def test_a_scored_comment_is_written_back_with_its_event(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, score=2, comment="Good service, thanks.",
+                                customer={"external_id": "c-7", "email": "c7@example.com"})
+
+    with app.app_context():
+        assert score_responses([response_id]) == 1
+        response = db.session.get(Response, response_id)
+        created_at, customer_id = response.created_at, response.customer_id
+        journey_id = response.touchpoint.journey_id
+    [event] = scored_events(app)
+
+    assert sentiment_of(app, response_id) == ("scored", None, "positive", 0.7003)
+    assert datetime.fromisoformat(event["response"].pop("created_at")) == created_at
+    assert event == {
+        "organization_id": org.id,
+        "response": {"id": response_id, "score": 2, "metric": "csat", "comment": "Good service, thanks.",
+                     "context": {}, "source": "widget",
+                     "sentiment": {"status": "scored", "reason": None, "compound": 0.7003, "positive": 0.853,
+                                   "neutral": 0.147, "negative": 0.0, "label": "positive"}},
+        "touchpoint": {"id": touchpoint, "name": "Delivery", "channel": "web", "journey_id": journey_id},
+        "question": "How satisfied are you with your experience?",
+        "customer": {"id": customer_id, "external_id": "c-7", "email": "c7@example.com"},
+    }
+
+
+def test_a_comment_vader_cannot_read_is_skipped_with_its_language(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, comment="Merci beaucoup pour votre aide rapide")
+
+    with app.app_context():
+        score_responses([response_id])
+    [event] = scored_events(app)
+
+    assert sentiment_of(app, response_id) == ("skipped", "language:fr", None, None)
+    assert event["response"]["sentiment"] == {"status": "skipped", "reason": "language:fr", "compound": None,
+                                              "positive": None, "neutral": None, "negative": None, "label": None}
+    assert event["customer"] is None
+
+
+def test_a_response_is_scored_once_however_often_its_job_runs(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, comment="Lovely help from Sofia.")
+
+    with app.app_context():
+        written = [score_responses([response_id]), score_responses([response_id]), drain_pending()]
+
+    assert written == [1, 0, 0]
+    assert len(scored_events(app)) == 1
+
+
+def test_labels_follow_the_configured_thresholds(app, org, touchpoint, make_response, monkeypatch):
+    okay = make_response(org, touchpoint, comment="It was okay.")  # compound 0.2263
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    with app.app_context():
+        score_responses([okay])
+
+    assert sentiment_of(app, okay)[2] == "neutral"
+    assert scored_events(app)[0]["response"]["sentiment"]["label"] == "neutral"
+
+
+def test_rescoring_after_a_threshold_change_writes_new_labels_and_events(app, org, touchpoint, make_response,
+                                                                         monkeypatch):
+    okay = make_response(org, touchpoint, comment="It was okay.")
+    with app.app_context():
+        score_responses([okay])
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    with app.app_context():
+        assert rescore([okay]) == 1
+
+    assert sentiment_of(app, okay)[2] == "neutral"
+    assert [e["response"]["sentiment"]["label"] for e in scored_events(app)] == ["positive", "neutral"]
+
+
+def test_preloading_leaves_nothing_for_a_forked_job_to_load():
+    import py3langid.langid
+
+    sentiment.preload()
+
+    assert sentiment.english_hints.cache_info().currsize == 1
+    assert py3langid.langid.IDENTIFIER is not None
