@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from feedback_service.extensions import db
 from feedback_service.models import Event, Response
@@ -103,6 +103,19 @@ def test_rescoring_after_a_threshold_change_writes_new_labels_and_events(app, or
 
     assert sentiment_of(app, okay)[2] == "neutral"
     assert [e["response"]["sentiment"]["label"] for e in scored_events(app)] == ["positive", "neutral"]
+
+
+def test_the_claim_reads_only_the_oldest_batch_without_sorting_the_backlog(app, database_kind):
+    if database_kind != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    with app.app_context():
+        plan = "\n".join(db.session.execute(text(
+            "EXPLAIN SELECT id, comment FROM response WHERE sentiment_status = 'pending' "
+            "ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED")).scalars())
+        db.session.rollback()
+
+    assert "ix_response_sentiment_pending" in plan
+    assert "Sort" not in plan
 
 
 def test_preloading_leaves_nothing_for_a_forked_job_to_load():
