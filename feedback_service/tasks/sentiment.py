@@ -10,16 +10,18 @@ Jobs never receive rows, only ids or nothing at all:
 
 Every write is ``UPDATE … WHERE sentiment_status = 'pending'``: a job that runs
 twice, or a sweep that re-enqueued work already done, writes nothing more.
-What a score is lives in ``services.sentiment``.
+The scores, their ``response.scored`` events (with the webhook deliveries
+they owe) and the follow-ups' new priorities commit together. What a score
+is lives in ``services.sentiment``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 
-from ..database import commit
+from ..database import commit, in_ids
 from ..extensions import db
 from ..models import Customer, Response, SurveyVersion, Touchpoint, utcnow
 from ..services import events, follow_ups
@@ -29,6 +31,96 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 _table = Response.__table__
+_tp = Touchpoint.__table__
+_sv = SurveyVersion.__table__
+_cu = Customer.__table__
+
+_SENTIMENT_KEYS = ("status", "reason", "compound", "positive", "neutral", "negative", "label")
+
+
+def _score_rows(rows) -> int:
+    """Score (id, comment) rows and write them back, with a ``response.scored``
+    event for each and the follow-ups' priorities, in the caller's transaction."""
+    if not rows:
+        return 0
+    now, limits = utcnow(), thresholds()
+    scores = [(rid, score_text(comment or "", limits)) for rid, comment in rows]
+    if db.session.get_bind().dialect.name == "postgresql":
+        written = _write_scores_and_events_postgresql(scores, now)
+    else:
+        written = _write_scores_and_events(scores, now)
+    # The sentiment may make a follow-up more (or less) urgent.
+    follow_ups.refresh_priorities(written)
+    return len(written)
+
+
+# PostgreSQL: one statement a batch. The scores travel as arrays, so the text
+# never changes and is prepared once, and in binary (``%(…)b``): quoting them as
+# text took psycopg ~7 µs a comment, an eighth of VADER's time, binary ~1.5 µs.
+# The id range (the batch was claimed in id order) lets the UPDATE find its rows
+# by index whatever the planner guesses of the backlog; joined on ids alone, it
+# hashed every pending row for every batch. Its RETURNING feeds the events
+# straight from the rows it wrote, so nothing is read twice and only rows
+# actually written get an event. PostgreSQL builds the events' JSON itself, in
+# the same shape as ``_event_data`` below.
+_SCORE_AND_LOG = """
+    WITH s AS (
+        SELECT * FROM unnest(CAST(%(ids)b AS integer[]), CAST(%(statuses)b AS text[]),
+                             CAST(%(reasons)b AS text[]), CAST(%(compounds)b AS float8[]),
+                             CAST(%(positives)b AS float8[]), CAST(%(neutrals)b AS float8[]),
+                             CAST(%(negatives)b AS float8[]), CAST(%(labels)b AS text[]))
+            AS s(rid, status, reason, compound, positive, neutral, negative, label)
+    ), scored AS (
+        UPDATE response SET sentiment_status = s.status, sentiment_reason = s.reason,
+            sentiment_compound = s.compound, sentiment_positive = s.positive,
+            sentiment_neutral = s.neutral, sentiment_negative = s.negative,
+            sentiment_label = s.label, scored_at = %(now)s, updated_at = %(now)s
+        FROM s
+        WHERE response.id = s.rid AND response.sentiment_status = 'pending'
+            AND response.id BETWEEN CAST(%(first)s AS integer) AND CAST(%(last)s AS integer)
+        RETURNING response.id, response.organization_id, response.touchpoint_id, response.survey_version_id,
+            response.customer_id, response.score, response.metric, response.comment, response.context,
+            response.source, response.created_at, s.status, s.reason, s.compound, s.positive, s.neutral,
+            s.negative, s.label
+    )
+    INSERT INTO event (organization_id, type, created_at, data)
+    SELECT r.organization_id, 'response.scored', %(now)s, jsonb_build_object(
+        'response', jsonb_build_object(
+            'id', r.id, 'score', r.score, 'metric', r.metric, 'comment', r.comment,
+            'context', r.context, 'source', r.source, 'created_at', to_jsonb(r.created_at),
+            'sentiment', jsonb_build_object(
+                'status', r.status, 'reason', r.reason, 'compound', r.compound, 'positive', r.positive,
+                'neutral', r.neutral, 'negative', r.negative, 'label', r.label)),
+        'touchpoint', jsonb_build_object('id', t.id, 'name', t.name, 'channel', t.channel,
+                                         'journey_id', t.journey_id),
+        'question', v.question,
+        'customer', CASE WHEN c.id IS NULL THEN NULL
+                         ELSE jsonb_build_object('id', c.id, 'external_id', c.external_id, 'email', c.email) END)
+    FROM scored r
+    JOIN touchpoint t ON t.id = r.touchpoint_id
+    JOIN survey_version v ON v.id = r.survey_version_id
+    LEFT JOIN customer c ON c.id = r.customer_id
+    ORDER BY r.id
+    RETURNING id, organization_id, type, CAST(data -> 'touchpoint' ->> 'id' AS integer) AS touchpoint_id,
+        CAST(data -> 'response' ->> 'id' AS integer) AS response_id
+"""
+
+
+def _write_scores_and_events_postgresql(scores: list[tuple[int, dict]], now) -> list[int]:
+    text_column = lambda key: [score[key] for _, score in scores]  # noqa: E731
+    # Binary arrays take one element type: a compound of exactly 0 must not arrive as an int.
+    float_column = lambda key: [None if score[key] is None else float(score[key]) for _, score in scores]  # noqa: E731
+    ids = [rid for rid, _ in scores]
+    logged = db.session.connection().exec_driver_sql(_SCORE_AND_LOG, {
+        "now": now, "ids": ids, "first": min(ids), "last": max(ids), "statuses": text_column("status"),
+        "reasons": text_column("reason"), "compounds": float_column("compound"),
+        "positives": float_column("positive"), "neutrals": float_column("neutral"),
+        "negatives": float_column("negative"), "labels": text_column("label"),
+    }).all()
+    events.fan_out_inserted(logged, lambda row: {"id": row.id, "organization_id": row.organization_id,
+                                                 "type": row.type, "data": {"touchpoint": {"id": row.touchpoint_id}}})
+    return [row.response_id for row in logged]
+
 
 _write_score = (
     update(_table)
@@ -47,92 +139,12 @@ _write_score = (
 )
 
 
-# One set-based statement for a whole batch on PostgreSQL: the scores travel as
-# arrays, so the statement text never changes (prepared once) however big the batch.
-_WRITE_SCORES_AT_ONCE = text("""
-    UPDATE response SET sentiment_status = s.status, sentiment_reason = s.reason,
-        sentiment_compound = s.compound, sentiment_positive = s.positive,
-        sentiment_neutral = s.neutral, sentiment_negative = s.negative,
-        sentiment_label = s.label, scored_at = :now, updated_at = :now
-    FROM unnest(CAST(:ids AS integer[]), CAST(:statuses AS text[]), CAST(:reasons AS text[]),
-                CAST(:compounds AS float8[]), CAST(:positives AS float8[]), CAST(:neutrals AS float8[]),
-                CAST(:negatives AS float8[]), CAST(:labels AS text[]))
-        AS s(rid, status, reason, compound, positive, neutral, negative, label)
-    WHERE response.id = s.rid AND response.sentiment_status = 'pending'
-""")
-
-
-def _score_arrays(params: list[dict], now) -> dict:
-    column = lambda key: [p[key] for p in params]  # noqa: E731
-    return {"now": now, "ids": column("rid"), "statuses": column("status"), "reasons": column("reason"),
-            "compounds": column("compound"), "positives": column("positive"), "neutrals": column("neutral"),
-            "negatives": column("negative"), "labels": column("label")}
-
-
-def _score_rows(rows) -> int:
-    """Score (id, comment) rows, write them in one executemany and log a
-    ``response.scored`` event for each, in the caller's transaction."""
-    if not rows:
-        return 0
-    now, limits = utcnow(), thresholds()
-    params = [{"rid": rid, "now": now, **score_text(comment or "", limits)} for rid, comment in rows]
-    if db.session.get_bind().dialect.name == "postgresql":
-        result = db.session.execute(_WRITE_SCORES_AT_ONCE, _score_arrays(params, now))
-    else:
-        result = db.session.execute(_write_score, params)
-    # The rows were claimed FOR UPDATE (or under SQLite's write lock), so each
-    # one written here is written by this job only.
-    written = result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(params)
-    _record_scored_events(params, now)
-    # The sentiment may make a follow-up more (or less) urgent.
-    follow_ups.refresh_priorities([p["rid"] for p in params])
-    return written
-
-
-_tp = Touchpoint.__table__
-_sv = SurveyVersion.__table__
-_cu = Customer.__table__
-
-
-# PostgreSQL builds the events' JSON itself, from the rows just scored: one
-# statement per batch, no payload built in Python. Same shape as the Python path.
-_INSERT_SCORED_EVENTS = text("""
-    INSERT INTO event (organization_id, type, created_at, data)
-    SELECT r.organization_id, 'response.scored', :now, jsonb_build_object(
-        'response', jsonb_build_object(
-            'id', r.id, 'score', r.score, 'metric', r.metric, 'comment', r.comment,
-            'context', r.context, 'source', r.source, 'created_at', to_jsonb(r.created_at),
-            'sentiment', jsonb_build_object(
-                'status', r.sentiment_status, 'reason', r.sentiment_reason,
-                'compound', r.sentiment_compound, 'positive', r.sentiment_positive,
-                'neutral', r.sentiment_neutral, 'negative', r.sentiment_negative,
-                'label', r.sentiment_label)),
-        'touchpoint', jsonb_build_object('id', t.id, 'name', t.name, 'channel', t.channel,
-                                         'journey_id', t.journey_id),
-        'question', v.question,
-        'customer', CASE WHEN c.id IS NULL THEN NULL
-                         ELSE jsonb_build_object('id', c.id, 'external_id', c.external_id, 'email', c.email) END)
-    FROM response r
-    JOIN touchpoint t ON t.id = r.touchpoint_id
-    JOIN survey_version v ON v.id = r.survey_version_id
-    LEFT JOIN customer c ON c.id = r.customer_id
-    WHERE r.id = ANY(CAST(:ids AS integer[]))
-    ORDER BY r.id
-    RETURNING id, organization_id, type, CAST(data -> 'touchpoint' ->> 'id' AS integer) AS touchpoint_id
-""")
-
-
-def _record_scored_events(params: list[dict], now) -> None:
-    """One ``response.scored`` event per row, with the labels a consumer needs."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        inserted = db.session.execute(_INSERT_SCORED_EVENTS, {"now": now, "ids": [p["rid"] for p in params]}).all()
-        events.fan_out_inserted([
-            {"id": row.id, "organization_id": row.organization_id, "type": row.type,
-             "data": {"touchpoint": {"id": row.touchpoint_id}}}
-            for row in inserted
-        ])
-        return
-    scores = {p["rid"]: p for p in params}
+def _write_scores_and_events(scores: list[tuple[int, dict]], now) -> list[int]:
+    """Elsewhere (SQLite): one executemany, then the events built in Python."""
+    # The rows were claimed under SQLite's write lock, which this transaction
+    # still holds, so every one of them is still pending and is written here.
+    db.session.execute(_write_score, [{"rid": rid, "now": now, **score} for rid, score in scores])
+    by_id = dict(scores)
     rows = db.session.execute(
         select(_table.c.id, _table.c.organization_id, _table.c.score, _table.c.metric, _table.c.comment,
                _table.c.context, _table.c.source, _table.c.created_at, _tp.c.id.label("touchpoint_id"),
@@ -141,30 +153,28 @@ def _record_scored_events(params: list[dict], now) -> None:
         .join(_tp, _tp.c.id == _table.c.touchpoint_id)
         .join(_sv, _sv.c.id == _table.c.survey_version_id)
         .outerjoin(_cu, _cu.c.id == _table.c.customer_id)
-        .where(_table.c.id.in_(list(scores)))
+        .where(_table.c.id.in_(list(by_id)))
+        .order_by(_table.c.id)
     ).all()
     # Through the event log's bulk entry, so the webhooks each event owes are written with it.
-    events.record_many([
-        {
-            "organization_id": row.organization_id,
-            "type": "response.scored",
-            "created_at": now,
-            "data": {
-                "response": {
-                    "id": row.id, "score": row.score, "metric": row.metric, "comment": row.comment,
-                    "context": row.context, "source": row.source, "created_at": _iso(row.created_at),
-                    "sentiment": {key: scores[row.id][key] for key in
-                                  ("status", "reason", "compound", "positive", "neutral", "negative", "label")},
-                },
-                "touchpoint": {"id": row.touchpoint_id, "name": row.name, "channel": row.channel,
-                               "journey_id": row.journey_id},
-                "question": row.question,
-                "customer": ({"id": row.customer_id, "external_id": row.external_id, "email": row.email}
-                             if row.customer_id else None),
-            },
-        }
-        for row in rows
-    ])
+    events.record_many([{"organization_id": row.organization_id, "type": "response.scored", "created_at": now,
+                         "data": _event_data(row, by_id[row.id])} for row in rows])
+    return [row.id for row in rows]
+
+
+def _event_data(row, score: dict) -> dict:
+    return {
+        "response": {
+            "id": row.id, "score": row.score, "metric": row.metric, "comment": row.comment,
+            "context": row.context, "source": row.source, "created_at": _iso(row.created_at),
+            "sentiment": {key: score[key] for key in _SENTIMENT_KEYS},
+        },
+        "touchpoint": {"id": row.touchpoint_id, "name": row.name, "channel": row.channel,
+                       "journey_id": row.journey_id},
+        "question": row.question,
+        "customer": ({"id": row.customer_id, "external_id": row.external_id, "email": row.email}
+                     if row.customer_id else None),
+    }
 
 
 def _iso(value) -> str:
@@ -175,7 +185,8 @@ def score_responses(response_ids: list[int]) -> int:
     """Score those of these responses still pending; returns how many were written."""
     rows = db.session.execute(
         select(_table.c.id, _table.c.comment)
-        .where(_table.c.id.in_(response_ids), _table.c.sentiment_status == "pending")
+        .where(in_ids(_table.c.id, response_ids), _table.c.sentiment_status == "pending")
+        .order_by(_table.c.id)
         .with_for_update(skip_locked=True)
     ).all()
     written = _score_rows(rows)
