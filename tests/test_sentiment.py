@@ -1,5 +1,6 @@
-"""Scoring comments: what is written back and the events it logs. The same
-specifications on SQLite and on PostgreSQL, whose write path is set-based."""
+"""Scoring comments: what is written back, the events it logs and the follow-ups
+it re-prioritises. The same specifications on SQLite and on PostgreSQL, whose
+write path is set-based."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select, text
 
+from feedback_service.database import commit
 from feedback_service.extensions import db
-from feedback_service.models import Event, Response
-from feedback_service.services import sentiment
+from feedback_service.models import Event, FollowUp, FollowUpActivity, Response
+from feedback_service.services import follow_ups, sentiment
 from feedback_service.tasks.sentiment import drain_pending, rescore, score_responses
 
 
@@ -30,6 +32,13 @@ def sentiment_of(app, response_id: int) -> tuple:
     with app.app_context():
         r = db.session.get(Response, response_id)
         return (r.sentiment_status, r.sentiment_reason, r.sentiment_label, r.sentiment_compound)
+
+
+def open_follow_up(app, org, response_id: int) -> int:
+    with app.app_context(), org.scope():
+        follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+        commit()
+        return follow_up.id
 
 
 def test_a_scored_comment_is_written_back_with_its_event(app, org, touchpoint, make_response):
@@ -103,6 +112,31 @@ def test_rescoring_after_a_threshold_change_writes_new_labels_and_events(app, or
 
     assert sentiment_of(app, okay)[2] == "neutral"
     assert [e["response"]["sentiment"]["label"] for e in scored_events(app)] == ["positive", "neutral"]
+
+
+def test_scoring_a_batch_recomputes_the_priority_of_the_follow_ups_it_changes(app, org, touchpoint,
+                                                                               make_response):
+    furious = make_response(org, touchpoint, score=1, comment="Horrible, rude and useless. I am furious!")
+    calm = make_response(org, touchpoint, score=3, comment="The parcel came.")
+    closed = make_response(org, touchpoint, score=1, comment="Horrible, rude and useless. I am furious!")
+    ids = {rid: open_follow_up(app, org, rid) for rid in (furious, calm, closed)}
+    with app.app_context(), org.scope():
+        follow_ups.transition(ids[closed], "no_action", "test", note="Duplicate of another complaint.")
+        commit()
+
+    with app.app_context():
+        assert drain_pending() == 3
+        priorities = {rid: db.session.get(FollowUp, fid).priority for rid, fid in ids.items()}
+        changes = db.session.execute(
+            select(FollowUpActivity.follow_up_id, FollowUpActivity.before, FollowUpActivity.after)
+            .where(FollowUpActivity.kind == "priority_changed")).all()
+        due = db.session.get(FollowUp, ids[furious])
+        hours = (due.due_at - due.created_at).total_seconds() / 3600
+
+    assert priorities == {furious: "urgent", calm: "normal", closed: "high"}
+    assert [(fid, before["priority"], after["priority"]) for fid, before, after in changes] == [
+        (ids[furious], "high", "urgent")]
+    assert round(hours) == 4  # the organisation's SLA for urgent
 
 
 def test_the_claim_reads_only_the_oldest_batch_without_sorting_the_backlog(app, database_kind):

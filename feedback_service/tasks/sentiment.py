@@ -24,7 +24,8 @@ from sqlalchemy import bindparam, select, update
 from ..database import commit, in_ids
 from ..extensions import db
 from ..models import Customer, Response, SurveyVersion, Touchpoint, utcnow
-from ..services import events, follow_ups
+from ..services import events
+from ..services.follow_up_priorities import refresh_priorities
 from ..services.sentiment import score_text, thresholds
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def _score_rows(rows) -> int:
     else:
         written = _write_scores_and_events(scores, now)
     # The sentiment may make a follow-up more (or less) urgent.
-    follow_ups.refresh_priorities(written)
+    refresh_priorities(written)
     return len(written)
 
 
