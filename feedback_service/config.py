@@ -36,6 +36,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SENTIMENT_GRACE_SECONDS": 60,
         "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
         "SENTIMENT_NEGATIVE_THRESHOLD": -0.05,
+        # Transactions a drain keeps in flight on PostgreSQL: while one waits for
+        # the database to write its batch, another scores the next one.
+        "SENTIMENT_DRAIN_LANES": 2,
         "SMTP_URL": None,
         "MAIL_FROM": "feedback@localhost",
         # Seconds to wait before each new attempt at an email (then it is failed).

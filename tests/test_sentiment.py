@@ -1,13 +1,14 @@
-"""Scoring comments: what is written back, the events it logs and the follow-ups
-it re-prioritises. The same specifications on SQLite and on PostgreSQL, whose
-write path is set-based."""
+"""Scoring comments: what is written back, the events it logs, the follow-ups it
+re-prioritises, and the drain that shares a backlog. The same specifications on
+SQLite and on PostgreSQL, whose write path is a single set-based statement."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from feedback_service.database import commit
 from feedback_service.extensions import db
@@ -137,6 +138,43 @@ def test_scoring_a_batch_recomputes_the_priority_of_the_follow_ups_it_changes(ap
     assert [(fid, before["priority"], after["priority"]) for fid, before, after in changes] == [
         (ids[furious], "high", "urgent")]
     assert round(hours) == 4  # the organisation's SLA for urgent
+
+
+def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_response, database_kind,
+                                                      monkeypatch, caplog):
+    with app.app_context():
+        template = db.session.get(Response, make_response(org, touchpoint, comment="Fast delivery, great service"))
+        rows = [{"organization_id": org.id, "touchpoint_id": touchpoint, "survey_version_id": template.survey_version_id,
+                 "metric": "csat", "score": 1 + n % 5, "comment": f"Order {n}: fast delivery, great service",
+                 "context": {}, "source": "widget", "sentiment_status": "pending",
+                 "created_at": template.created_at, "updated_at": template.updated_at} for n in range(599)]
+        db.session.execute(Response.__table__.insert(), rows)
+        commit()
+    monkeypatch.setitem(app.config, "SENTIMENT_DRAIN_LANES", 3)
+    # The session's in-process `db upgrade` ran Alembic's fileConfig, which disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("feedback_service.tasks.sentiment"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
+
+    with app.app_context():
+        total = drain_pending(batch=50)
+        pending = db.session.scalar(select(func.count()).select_from(Response)
+                                    .where(Response.sentiment_status == "pending"))
+        events_per_response = db.session.execute(
+            text("SELECT count(*), count(DISTINCT data -> 'response' ->> 'id') "
+                 "FROM event WHERE type = 'response.scored'")
+            if database_kind == "postgresql" else
+            text("SELECT count(*), count(DISTINCT json_extract(data, '$.response.id')) "
+                 "FROM event WHERE type = 'response.scored'")).one()
+    batches = [r for r in caplog.records if r.getMessage().startswith("scored a batch of")]
+    threads = {r.threadName for r in batches}
+
+    assert (total, pending) == (600, 0)
+    assert tuple(events_per_response) == (600, 600)
+    assert sum(r.args[0] for r in batches) == 600
+    if database_kind == "postgresql":
+        assert len(threads) == 3  # the lanes did share the backlog
+    else:
+        assert len(threads) == 1  # SQLite has one writer at a time: one lane
 
 
 def test_the_claim_reads_only_the_oldest_batch_without_sorting_the_backlog(app, database_kind):
