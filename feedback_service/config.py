@@ -126,6 +126,13 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             config["SENTIMENT_GRACE_SECONDS"] = int(environ["SENTIMENT_GRACE_SECONDS"])
         except ValueError as exc:
             raise ConfigError("SENTIMENT_GRACE_SECONDS must be a whole number of seconds") from exc
+    if environ.get("SENTIMENT_DRAIN_LANES"):
+        try:
+            config["SENTIMENT_DRAIN_LANES"] = int(environ["SENTIMENT_DRAIN_LANES"])
+        except ValueError as exc:
+            raise ConfigError("SENTIMENT_DRAIN_LANES must be a whole number") from exc
+        if config["SENTIMENT_DRAIN_LANES"] < 1:
+            raise ConfigError("SENTIMENT_DRAIN_LANES must be at least 1")
     return config
 
 
