@@ -39,6 +39,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SENTIMENT_GRACE_SECONDS": 60,
         "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
         "SENTIMENT_NEGATIVE_THRESHOLD": -0.05,
+        # Transactions a drain keeps in flight on PostgreSQL: while one waits for
+        # the database to write its batch, another scores the next one.
+        "SENTIMENT_DRAIN_LANES": 2,
         "SMTP_URL": None,
         "MAIL_FROM": "feedback@localhost",
         # Seconds to wait before each new attempt at an email (then it is failed).
@@ -152,6 +155,13 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             config["SENTIMENT_GRACE_SECONDS"] = int(environ["SENTIMENT_GRACE_SECONDS"])
         except ValueError as exc:
             raise ConfigError("SENTIMENT_GRACE_SECONDS must be a whole number of seconds") from exc
+    if environ.get("SENTIMENT_DRAIN_LANES"):
+        try:
+            config["SENTIMENT_DRAIN_LANES"] = int(environ["SENTIMENT_DRAIN_LANES"])
+        except ValueError as exc:
+            raise ConfigError("SENTIMENT_DRAIN_LANES must be a whole number") from exc
+        if config["SENTIMENT_DRAIN_LANES"] < 1:
+            raise ConfigError("SENTIMENT_DRAIN_LANES must be at least 1")
     return config
 
 

@@ -6,7 +6,7 @@ import sqlite3
 import time
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import ARRAY, Integer, any_, bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
@@ -97,6 +97,17 @@ def _sqlite_begin(connection) -> None:
 
 def _read_only_request() -> bool:
     return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+
+
+def in_ids(column, ids: list[int]):
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(:ids)``, one array parameter.
+
+    A batch of a thousand ids would otherwise render a thousand placeholders,
+    and a query text that changes with the batch's size is never prepared.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
 
 
 def commit() -> None:

@@ -14,6 +14,7 @@ process waits for Redis instead, sweeps (Redis may be back empty), and works on.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -27,6 +28,7 @@ from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError
 
 from .extensions import db
+from .services import sentiment
 from .tasks.sweep import periodic_sweep, sweep_pending, sweep_webhook_deliveries
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,13 @@ def run_worker(*, burst: bool = False) -> int:
     engine = db.engine
     # A forked work horse must not share the parent's pooled connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    # Every job runs in a fork of this process: what scoring needs is loaded
+    # once, here, not in each job (py3langid's model alone takes ~1 s). A horse
+    # leaves what it inherited out of its garbage collector's passes (a full
+    # pass over the app costs a 20,000-comment drain ~80 ms, and would write to
+    # pages the horse otherwise shares with this process); freezing is O(1).
+    sentiment.preload()
+    os.register_at_fork(after_in_child=gc.freeze)
     connection = _worker_connection()
     queues = [Queue(name, connection=connection) for name in current_app.config["RQ_QUEUES"]]
     if burst:

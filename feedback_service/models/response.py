@@ -37,7 +37,11 @@ class Response(TenantMixin, TimestampMixin, db.Model):
         Index("ix_response_org_updated", "organization_id", "updated_at", "id"),
         Index("ix_response_org_created", "organization_id", "created_at", "id"),
         Index("ix_response_customer_created", "customer_id", "created_at"),
-        Index("ix_response_sentiment_pending", "sentiment_status", "updated_at"),
+        # Only the comments still waiting for their score, in id order: the drain
+        # claims the oldest batch from it without sorting, or even visiting, the
+        # rows scored already, and scoring a row takes it out of the index.
+        Index("ix_response_sentiment_pending", "id", postgresql_where=text("sentiment_status = 'pending'"),
+              sqlite_where=text("sentiment_status = 'pending'")),
         Index("ix_response_follow_up_pending", "follow_up_pending",
               postgresql_where=text("follow_up_pending"), sqlite_where=text("follow_up_pending")),
     )

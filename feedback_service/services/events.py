@@ -9,6 +9,8 @@ human labels (touchpoint name, question) a consumer needs without a second call.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, insert, literal, select, true, tuple_
@@ -45,12 +47,17 @@ def record_many(rows: list[dict]) -> None:
     webhook_fanout.fan_out_recorded([{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)], routes)
 
 
-def fan_out_inserted(inserted: list[dict]) -> None:
-    """The webhook deliveries owed by events already inserted (``id``, ``organization_id``,
-    ``type`` and enough ``data`` to match endpoints' filters), in the caller's transaction."""
-    routes = webhook_fanout.routes_for({row["organization_id"] for row in inserted})
+def fan_out_inserted(inserted: list, as_event: Callable[[Any], dict]) -> None:
+    """The webhook deliveries owed by events already inserted, in the caller's transaction.
+
+    ``as_event(row)`` gives the event as ``fan_out_recorded`` reads it (``id``,
+    ``organization_id``, ``type`` and enough ``data`` to match endpoints'
+    filters); it is only called when some endpoint may want one, which on a
+    scoring drain is usually never.
+    """
+    routes = webhook_fanout.routes_for({row.organization_id for row in inserted})
     if routes:
-        webhook_fanout.fan_out_recorded(inserted, routes)
+        webhook_fanout.fan_out_recorded([as_event(row) for row in inserted], routes)
 
 
 def response_payload(response) -> dict:

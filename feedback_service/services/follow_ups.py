@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import wraps
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import Conflict, Invalid
@@ -202,23 +201,6 @@ def reply(follow_up_id: int, message: str, actor: str) -> ReplyOutcome:
     if before["status"] != follow_up.status:
         _event("follow_up.status_changed", follow_up, previous_status=before["status"])
     return ReplyOutcome(_save(follow_up), customer.email)
-
-
-def refresh_priorities(response_ids: list[int]) -> None:
-    """Scoring finished: the sentiment may change how urgent these follow-ups are."""
-    rows = db.session.scalars(
-        select(FollowUp).where(FollowUp.response_id.in_(response_ids)).options(joinedload(FollowUp.response))
-    ).all()
-    for follow_up in rows:
-        level = priority.priority_for(follow_up.response)
-        if level == follow_up.priority or follow_up.status in CLOSED:
-            continue
-        organization = db.session.get(Organization, follow_up.organization_id)
-        before = {"priority": follow_up.priority, "due_at": follow_up.due_at.isoformat()}
-        follow_up.priority = level
-        follow_up.due_at = priority.due_at(organization, level, follow_up.created_at)
-        _log(follow_up, "priority_changed", SYSTEM, before=before,
-             after={"priority": level, "due_at": follow_up.due_at.isoformat()})
 
 
 def _save(follow_up: FollowUp) -> FollowUp:

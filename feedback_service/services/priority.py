@@ -17,10 +17,15 @@ FURIOUS = -0.5
 
 
 def priority_for(response: Response) -> str:
-    metric = METRICS[response.metric]
-    low = metric.is_low(response.score)
-    top = response.score == metric.high or (response.metric == "nps" and response.score >= 9)
-    compound = response.sentiment_compound if response.sentiment_status == "scored" else None
+    return priority_of(response.metric, response.score, response.sentiment_status, response.sentiment_compound)
+
+
+def priority_of(metric_name: str, score: int, sentiment_status: str, sentiment_compound: float | None) -> str:
+    """The rule itself, from the four columns it reads (so a batch needs no ORM objects)."""
+    metric = METRICS[metric_name]
+    low = metric.is_low(score)
+    top = score == metric.high or (metric_name == "nps" and score >= 9)
+    compound = sentiment_compound if sentiment_status == "scored" else None
     if low and compound is not None and compound <= FURIOUS:
         return "urgent"
     if low or (compound is not None and compound <= FURIOUS):

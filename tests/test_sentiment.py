@@ -1,0 +1,218 @@
+"""Scoring comments: what is written back, the events it logs, the follow-ups it
+re-prioritises, and the drain that shares a backlog. The same specifications on
+SQLite and on PostgreSQL, whose write path is a single set-based statement."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select, text
+
+from feedback_service.database import commit
+from feedback_service.extensions import db
+from feedback_service.models import Event, FollowUp, FollowUpActivity, Response
+from feedback_service.services import follow_ups, sentiment
+from feedback_service.tasks.sentiment import drain_pending, rescore, score_responses
+
+
+@pytest.fixture
+def touchpoint(org, make_touchpoint):
+    touchpoint_id, _ = make_touchpoint(org, name="Delivery", channel="web", survey={"metric": "csat"})
+    return touchpoint_id
+
+
+def scored_events(app) -> list[dict]:
+    with app.app_context():
+        rows = db.session.scalars(select(Event).where(Event.type == "response.scored").order_by(Event.id)).all()
+        return [{"organization_id": e.organization_id, **e.data} for e in rows]
+
+
+def sentiment_of(app, response_id: int) -> tuple:
+    with app.app_context():
+        r = db.session.get(Response, response_id)
+        return (r.sentiment_status, r.sentiment_reason, r.sentiment_label, r.sentiment_compound)
+
+
+def open_follow_up(app, org, response_id: int) -> int:
+    with app.app_context(), org.scope():
+        follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+        commit()
+        return follow_up.id
+
+
+def test_a_scored_comment_is_written_back_with_its_event(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, score=2, comment="Good service, thanks.",
+                                customer={"external_id": "c-7", "email": "c7@example.com"})
+
+    with app.app_context():
+        assert score_responses([response_id]) == 1
+        response = db.session.get(Response, response_id)
+        created_at, customer_id = response.created_at, response.customer_id
+        journey_id = response.touchpoint.journey_id
+    [event] = scored_events(app)
+
+    assert sentiment_of(app, response_id) == ("scored", None, "positive", 0.7003)
+    assert datetime.fromisoformat(event["response"].pop("created_at")) == created_at
+    assert event == {
+        "organization_id": org.id,
+        "response": {"id": response_id, "score": 2, "metric": "csat", "comment": "Good service, thanks.",
+                     "context": {}, "source": "widget",
+                     "sentiment": {"status": "scored", "reason": None, "compound": 0.7003, "positive": 0.853,
+                                   "neutral": 0.147, "negative": 0.0, "label": "positive"}},
+        "touchpoint": {"id": touchpoint, "name": "Delivery", "channel": "web", "journey_id": journey_id},
+        "question": "How satisfied are you with your experience?",
+        "customer": {"id": customer_id, "external_id": "c-7", "email": "c7@example.com"},
+    }
+
+
+def test_a_comment_vader_cannot_read_is_skipped_with_its_language(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, comment="Merci beaucoup pour votre aide rapide")
+
+    with app.app_context():
+        score_responses([response_id])
+    [event] = scored_events(app)
+
+    assert sentiment_of(app, response_id) == ("skipped", "language:fr", None, None)
+    assert event["response"]["sentiment"] == {"status": "skipped", "reason": "language:fr", "compound": None,
+                                              "positive": None, "neutral": None, "negative": None, "label": None}
+    assert event["customer"] is None
+
+
+def test_a_response_is_scored_once_however_often_its_job_runs(app, org, touchpoint, make_response):
+    response_id = make_response(org, touchpoint, comment="Lovely help from Sofia.")
+
+    with app.app_context():
+        written = [score_responses([response_id]), score_responses([response_id]), drain_pending()]
+
+    assert written == [1, 0, 0]
+    assert len(scored_events(app)) == 1
+
+
+def test_labels_follow_the_configured_thresholds(app, org, touchpoint, make_response, monkeypatch):
+    okay = make_response(org, touchpoint, comment="It was okay.")  # compound 0.2263
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    with app.app_context():
+        score_responses([okay])
+
+    assert sentiment_of(app, okay)[2] == "neutral"
+    assert scored_events(app)[0]["response"]["sentiment"]["label"] == "neutral"
+
+
+def test_rescoring_after_a_threshold_change_writes_new_labels_and_events(app, org, touchpoint, make_response,
+                                                                         monkeypatch):
+    okay = make_response(org, touchpoint, comment="It was okay.")
+    with app.app_context():
+        score_responses([okay])
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    with app.app_context():
+        assert rescore([okay]) == 1
+
+    assert sentiment_of(app, okay)[2] == "neutral"
+    assert [e["response"]["sentiment"]["label"] for e in scored_events(app)] == ["positive", "neutral"]
+
+
+def test_scoring_a_batch_recomputes_the_priority_of_the_follow_ups_it_changes(app, org, touchpoint,
+                                                                               make_response):
+    furious = make_response(org, touchpoint, score=1, comment="Horrible, rude and useless. I am furious!")
+    calm = make_response(org, touchpoint, score=3, comment="The parcel came.")
+    closed = make_response(org, touchpoint, score=1, comment="Horrible, rude and useless. I am furious!")
+    ids = {rid: open_follow_up(app, org, rid) for rid in (furious, calm, closed)}
+    with app.app_context(), org.scope():
+        follow_ups.transition(ids[closed], "no_action", "test", note="Duplicate of another complaint.")
+        commit()
+
+    with app.app_context():
+        assert drain_pending() == 3
+        priorities = {rid: db.session.get(FollowUp, fid).priority for rid, fid in ids.items()}
+        changes = db.session.execute(
+            select(FollowUpActivity.follow_up_id, FollowUpActivity.before, FollowUpActivity.after)
+            .where(FollowUpActivity.kind == "priority_changed")).all()
+        due = db.session.get(FollowUp, ids[furious])
+        hours = (due.due_at - due.created_at).total_seconds() / 3600
+
+    assert priorities == {furious: "urgent", calm: "normal", closed: "high"}
+    assert [(fid, before["priority"], after["priority"]) for fid, before, after in changes] == [
+        (ids[furious], "high", "urgent")]
+    assert round(hours) == 4  # the organisation's SLA for urgent
+
+
+def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_response, database_kind,
+                                                      monkeypatch, caplog):
+    with app.app_context():
+        template = db.session.get(Response, make_response(org, touchpoint, comment="Fast delivery, great service"))
+        rows = [{"organization_id": org.id, "touchpoint_id": touchpoint, "survey_version_id": template.survey_version_id,
+                 "metric": "csat", "score": 1 + n % 5, "comment": f"Order {n}: fast delivery, great service",
+                 "context": {}, "source": "widget", "sentiment_status": "pending",
+                 "created_at": template.created_at, "updated_at": template.updated_at} for n in range(599)]
+        db.session.execute(Response.__table__.insert(), rows)
+        commit()
+    monkeypatch.setitem(app.config, "SENTIMENT_DRAIN_LANES", 3)
+    # The session's in-process `db upgrade` ran Alembic's fileConfig, which disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("feedback_service.tasks.sentiment"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
+
+    with app.app_context():
+        total = drain_pending(batch=50)
+        pending = db.session.scalar(select(func.count()).select_from(Response)
+                                    .where(Response.sentiment_status == "pending"))
+        events_per_response = db.session.execute(
+            text("SELECT count(*), count(DISTINCT data -> 'response' ->> 'id') "
+                 "FROM event WHERE type = 'response.scored'")
+            if database_kind == "postgresql" else
+            text("SELECT count(*), count(DISTINCT json_extract(data, '$.response.id')) "
+                 "FROM event WHERE type = 'response.scored'")).one()
+    batches = [r for r in caplog.records if r.getMessage().startswith("scored a batch of")]
+    threads = {r.threadName for r in batches}
+
+    assert (total, pending) == (600, 0)
+    assert tuple(events_per_response) == (600, 600)
+    assert sum(r.args[0] for r in batches) == 600
+    if database_kind == "postgresql":
+        assert len(threads) == 3  # the lanes did share the backlog
+    else:
+        assert len(threads) == 1  # SQLite has one writer at a time: one lane
+
+
+def test_the_claim_reads_only_the_batch_it_takes_not_the_backlog_or_the_scored(app, org, touchpoint,
+                                                                                make_response, database_kind):
+    if database_kind != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    with app.app_context():
+        template = db.session.get(Response, make_response(org, touchpoint, comment="Fast delivery"))
+        db.session.execute(Response.__table__.insert(), [
+            {"organization_id": org.id, "touchpoint_id": touchpoint, "survey_version_id": template.survey_version_id,
+             "metric": "csat", "score": 4, "comment": f"Comment {n}", "context": {}, "source": "widget",
+             "sentiment_status": "scored" if n < 2000 else "pending",
+             "created_at": template.created_at, "updated_at": template.updated_at} for n in range(4000)])
+        commit()
+        # What autovacuum does to any table that grew this much (the test server runs without it).
+        # Without any statistics PostgreSQL guesses a handful of pending rows, and sorting a handful
+        # looks cheaper than walking the index in order.
+        db.session.execute(text("ANALYZE response"))
+        [plan] = db.session.execute(text(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, comment FROM response WHERE sentiment_status = 'pending' "
+            "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED")).scalar()
+        db.session.rollback()
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+    scans = [n for n in nodes(plan["Plan"]) if "Scan" in n["Node Type"]]
+    rows_read = sum(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
+
+    assert [n.get("Index Name") for n in scans] == ["ix_response_sentiment_pending"]
+    assert rows_read <= 101  # the 100 it claims (a scan may look one row ahead), out of 2,000 pending
+
+
+def test_preloading_leaves_nothing_for_a_forked_job_to_load():
+    import py3langid.langid
+
+    sentiment.preload()
+
+    assert sentiment.english_hints.cache_info().currsize == 1
+    assert py3langid.langid.IDENTIFIER is not None
