@@ -179,8 +179,6 @@ def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_
 
 def test_the_claim_reads_only_the_batch_it_takes_not_the_backlog_or_the_scored(app, org, touchpoint,
                                                                                 make_response, database_kind):
-    if database_kind != "postgresql":
-        pytest.skip("a PostgreSQL plan")
     with app.app_context():
         template = db.session.get(Response, make_response(org, touchpoint, comment="Fast delivery"))
         db.session.execute(Response.__table__.insert(), [
@@ -193,10 +191,15 @@ def test_the_claim_reads_only_the_batch_it_takes_not_the_backlog_or_the_scored(a
         # Without any statistics PostgreSQL guesses a handful of pending rows, and sorting a handful
         # looks cheaper than walking the index in order.
         db.session.execute(text("ANALYZE response"))
-        [plan] = db.session.execute(text(
-            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, comment FROM response WHERE sentiment_status = 'pending' "
-            "ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED")).scalar()
+        claim = "SELECT id, comment FROM response WHERE sentiment_status = 'pending' ORDER BY id LIMIT 100"
+        if database_kind == "sqlite":
+            steps = [row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {claim}"))]
+        else:
+            [plan] = db.session.execute(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {claim} FOR UPDATE SKIP LOCKED")).scalar()
         db.session.rollback()
+    if database_kind == "sqlite":  # no row counts in SQLite's plan: it walks the partial index, in order, no sort
+        assert steps == ["SCAN response USING INDEX ix_response_sentiment_pending"], steps
+        return
 
     def nodes(node):
         yield node

@@ -193,13 +193,13 @@ def submit_from_link(card: TouchpointCard, token: str, score: int) -> Submission
 def _correct_score(response: Response, score: int) -> None:
     """Another score clicked in the same email: the answer changes, and what follows from it."""
     from ..tasks.responses import request_processing
-    from . import events, follow_ups
+    from . import events, follow_up_priorities, follow_ups
 
     response.score = score
     response.updated_at = utcnow()
     db.session.flush()
     if follow_ups.has_follow_up(response):
-        follow_ups.refresh_priorities([response.id])  # a 5 become 1 is more urgent, and the other way
+        follow_up_priorities.refresh_priorities([response.id])  # a 5 become 1 is more urgent, and back
     elif follow_ups.needs_follow_up(response):
         response.follow_up_pending = True  # a low score now: its follow-up, once
         request_processing(response.id)
