@@ -323,6 +323,8 @@ def test_the_metrics_page_shows_backlog_times_sla_and_root_causes(app, admin_cli
     make_follow_up(org, tp, comment="open one")
     make_follow_up(org, tp, comment="late one", due_in=timedelta(hours=-1))
     with app.app_context(), org.scope():
+        for status in ("in_progress", "responded"):
+            follow_ups.transition(resolved, status, "user:1")
         follow_ups.transition(resolved, "resolved", "user:1", root_cause="Understaffed phone line")
         commit()
 

@@ -185,9 +185,11 @@ def _work_the_follow_ups(rng: random.Random, answers: list[Response], now) -> No
             continue  # recent ones are still waiting
         follow_up.first_action_at = response.created_at + timedelta(hours=rng.uniform(0.5, 30))
         roll = rng.random()
-        if roll < 0.55:
-            follow_ups.transition(follow_up.id, "resolved", actor, root_cause=rng.choice(ROOT_CAUSES[response.touchpoint.name]),
-                                  note="Fixed and told the customer.")
+        if roll < 0.55:  # the whole loop: worked on, the customer told, resolved
+            follow_ups.transition(follow_up.id, "in_progress", actor)
+            follow_ups.transition(follow_up.id, "responded", actor, note="Called the customer and explained the fix.")
+            follow_ups.transition(follow_up.id, "resolved", actor,
+                                  root_cause=rng.choice(ROOT_CAUSES[response.touchpoint.name]))
             follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(2, 120))
         elif roll < 0.75:
             follow_ups.transition(follow_up.id, "in_progress", actor)

@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 SYSTEM = "system"
 
 # status -> the statuses it may move to by POST /transition
+# new → assigned → in_progress → responded → resolved; no_action from any open state; either
+# closed state reopens to in_progress. ``responded`` by hand is for an answer given another way
+# (a phone call); a reply by email moves there by itself, from any open state.
 MOVES: dict[str, tuple[str, ...]] = {
-    "new": ("assigned", "in_progress", "no_action"),
-    "assigned": ("in_progress", "resolved", "no_action"),
-    "in_progress": ("responded", "resolved", "no_action"),
-    "responded": ("in_progress", "resolved", "no_action"),
+    "new": ("assigned", "no_action"),
+    "assigned": ("in_progress", "no_action"),
+    "in_progress": ("responded", "no_action"),
+    "responded": ("resolved", "no_action"),
     "resolved": ("in_progress",),
     "no_action": ("in_progress",),
 }
