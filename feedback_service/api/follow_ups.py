@@ -17,7 +17,7 @@ from ..schemas.follow_ups import (
     RootCauseInSchema,
     TransitionSchema,
 )
-from ..services import follow_up_queries, follow_ups
+from ..services import follow_up_queries, follow_ups, loop_metrics
 from .management import management_blueprint
 
 blp = management_blueprint("follow_ups", __name__,
@@ -48,7 +48,7 @@ class FollowUpMetrics(MethodView):
     def get(self, args):
         """Open backlog, median hours to first action and to resolution, share resolved within
         SLA, top root causes: for the organisation, and per team or owner with `group_by`."""
-        return follow_up_queries.loop_metrics(**args)
+        return loop_metrics.loop_metrics(**args)
 
 
 @blp.route("/follow-ups/<int:follow_up_id>")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import render_template, request
 
 from ..models import utcnow
-from ..services import follow_up_queries
+from ..services.loop_metrics import loop_dashboard
 from .blueprint import bp
 
 # The periods offered: (value in the URL, label, days; None for all time).
@@ -22,5 +22,5 @@ def loop_metrics():
     if period not in days:
         period = DEFAULT_PERIOD
     since = utcnow() - timedelta(days=days[period]) if days[period] else None
-    return render_template("console/metrics.html", metrics=follow_up_queries.loop_dashboard(since=since),
+    return render_template("console/metrics.html", metrics=loop_dashboard(since=since),
                            period=period, periods=PERIODS)

@@ -1,12 +1,13 @@
-"""Reading follow-ups: the filtered list, one with its context, and the loop's metrics."""
+"""Reading follow-ups: the filtered list, one with its context, and the console's views of them.
+
+The loop's figures are ``loop_metrics``'.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
-from statistics import median
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -67,50 +68,6 @@ def get_follow_up(follow_up_id: int) -> FollowUp:
 
 def root_causes() -> list[str]:
     return list(db.session.scalars(select(RootCause.name).order_by(RootCause.name)))
-
-
-def _hours(start, end) -> float:
-    return round((end - start).total_seconds() / 3600, 2)
-
-
-def _summary(rows: list[FollowUp]) -> dict:
-    first_action = [_hours(f.created_at, f.first_action_at) for f in rows if f.first_action_at]
-    resolved = [f for f in rows if f.status in CLOSED and f.resolved_at]
-    causes = Counter(f.root_cause for f in rows if f.status == "resolved" and f.root_cause)
-    return {
-        "n": len(rows),
-        "open": sum(1 for f in rows if f.status not in CLOSED),
-        "overdue": sum(1 for f in rows if f.status in WATCHED and f.due_at < utcnow()),
-        "median_hours_to_first_action": median(first_action) if first_action else None,
-        "median_hours_to_resolution": median([_hours(f.created_at, f.resolved_at) for f in resolved]) if resolved else None,
-        "resolved_within_sla": {
-            "n": len(resolved),
-            "share": round(sum(1 for f in resolved if f.resolved_at <= f.due_at) / len(resolved), 3) if resolved else None,
-        },
-        "top_root_causes": [{"root_cause": cause, "n": n} for cause, n in causes.most_common(5)],
-    }
-
-
-def loop_metrics(*, group_by: str | None = None, since: datetime | None = None) -> dict:
-    """How well the loop is closed: for the organisation, and per team or per owner."""
-    query = select(FollowUp)
-    if since is not None:
-        query = query.where(FollowUp.created_at >= since)
-    rows = list(db.session.scalars(query))
-    result: dict = {"overall": _summary(rows)}
-    if group_by in ("team", "owner"):
-        key = "team_id" if group_by == "team" else "owner_id"
-        model = Team if group_by == "team" else User
-        names = {obj.id: getattr(obj, "name", "") or getattr(obj, "email", "") for obj in db.session.scalars(select(model))}
-        groups: dict = {}
-        for follow_up in rows:
-            groups.setdefault(getattr(follow_up, key), []).append(follow_up)
-        result["groups"] = [
-            {"id": group_id, "name": names.get(group_id, "unassigned" if group_id is None else str(group_id)),
-             **_summary(members)}
-            for group_id, members in sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or 0))
-        ]
-    return result
 
 
 # ---- The staff console's views --------------------------------------------------
@@ -368,10 +325,3 @@ def follow_up_view(follow_up_id: int, now: datetime | None = None) -> FollowUpVi
         team_staff=team_staff,
         other_staff=other_staff,
     )
-
-
-def loop_dashboard(since: datetime | None = None) -> dict:
-    """The "closing the loop" panel: the organisation, per team and per owner."""
-    by_team = loop_metrics(group_by="team", since=since)
-    by_owner = loop_metrics(group_by="owner", since=since)
-    return {"overall": by_team["overall"], "teams": by_team["groups"], "owners": by_owner["groups"]}
