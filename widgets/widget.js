@@ -38,9 +38,10 @@
     const base = me && me.src ? new URL(me.src, location.href).origin : '';
     const NONCE = ds.styleNonce || (me && me.nonce) || '';
     const QKEY = 'feedback_widget.pending.v1';
+    // English, for any word the survey's texts lack (the server fills them all in).
     const TEXTS = {
-      send: 'Send', close: 'Close', skip: 'No comment',
-      thanks: 'Thank you for your feedback!', sent_score: 'Thanks! Your score was saved.'
+      send: 'Send', close: 'Close', skip: 'No comment', thanks: 'Thank you for your feedback!',
+      sent_score: 'Thanks! Your score was saved.', opened: 'A short survey opened at the end of this page.'
     };
 
     // ---- CSS: a string, there is no build step ----------------------------
@@ -68,6 +69,7 @@
       '.l:empty{display:none}' +
       '.s{font-size:14px;font-weight:600;color:#047857;padding-right:28px}' +
       '.s:not(:empty){margin-bottom:10px}' +
+      '.v{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}' +
       '.done .s{font-size:16px;color:#111827;margin:2px 0}' +
       'label{display:block;font-weight:600;margin-bottom:8px}' +
       'textarea{display:block;width:100%;min-height:88px;padding:10px 12px;border:1px solid #868e96;' +
@@ -265,7 +267,8 @@
       if (hadFocus && prev && prev.isConnected && prev.focus) prev.focus({ preventScroll: true });
     };
 
-    const open = (payload, pk, who, ctx) => {
+    // asked: the host called show() (after an interaction); otherwise the survey's own trigger opened it.
+    const open = (payload, pk, who, ctx, asked) => {
       if (host) return false;
       const s = payload.survey, sc = s.scale || {}, labels = s.scale_labels || {};
       const t = Object.assign({}, TEXTS, s.texts);
@@ -293,6 +296,7 @@
       const step1 = h('div', 0, [h('p', { id: 'q', class: 'q', text: s.question || '' }), group, ends]);
       // Step 2: the comment. The live region says "score saved", then "thanks".
       const live = h('p', { class: 's', 'aria-live': 'polite' });
+      const say = (text, cls) => { live.className = cls || 's'; live.textContent = text; };
       const label = h('label', { for: 'c' });
       const ta = h('textarea', { id: 'c', rows: 3, maxlength: 5000 });
       const skip = h('button', { type: 'button', text: t.skip });
@@ -321,7 +325,7 @@
         label.textContent = (a && a.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
         step1.hidden = true;
         step2.hidden = false;
-        live.textContent = t.sent_score;
+        say(t.sent_score);
         ta.focus();
       };
 
@@ -329,7 +333,7 @@
       const finish = async comment => {
         step2.hidden = true;
         box.className = 'w done';
-        live.textContent = t.thanks;
+        say(t.thanks);
         x.focus();
         timer = setTimeout(safe(close), 4000);
         if (!comment) return;
@@ -358,7 +362,11 @@
       });
 
       (d.body || d.documentElement).appendChild(host);
-      btns[0].focus({ preventScroll: true });
+      // Focus moves in when the host asked, or when nothing on the page has it. A survey that opens
+      // by itself must not take the keys from someone typing on the page (a space would choose a
+      // score): it is announced instead, and is next in the Tab order after the page.
+      if (asked || !prev || prev === d.body || prev === d.documentElement) btns[0].focus({ preventScroll: true });
+      else timer = setTimeout(safe(() => live.textContent || say(t.opened, 'v')), 200);
       req('POST', '/w/' + enc(pk) + '/displays', withWho({}, who, ctx)); // one impression
       if (!keys(who).length) saw(pk);
       return true;
@@ -394,7 +402,7 @@
         const pk = o.touchpoint || PK, who = customer(o.customer), ctx = context(o.context);
         if (host || !pk) return false;
         const p = await fetchSurvey(pk, who);
-        return !!p && !p.suppressed && open(p, pk, who, ctx);
+        return !!p && !p.suppressed && open(p, pk, who, ctx, true);
       }),
       hide: safe(close)
     });

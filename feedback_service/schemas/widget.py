@@ -99,6 +99,8 @@ class SurveyTextsOutSchema(Schema):
     thanks = fields.String()
     skip = fields.String()
     sent_score = fields.String()
+    opened = fields.String(metadata={"description": "Announced when the survey opened by itself and left "
+                                                    "the page's focus where it was."})
 
 
 class WidgetSurveyBodySchema(SurveyWordingSchema):

@@ -120,18 +120,24 @@ DEFAULT_TEXTS: dict[str, dict[str, dict[str, object]]] = {
     },
 }
 
-# Words of the widget itself, not of the survey.
+# Words of the widget itself, not of the survey: its buttons, what it says of the score, and the
+# announcement that it opened by itself.
 UI_TEXTS: dict[str, dict[str, str]] = {
     "en": {"send": "Send", "close": "Close", "thanks": "Thank you for your feedback!",
-           "skip": "No comment", "sent_score": "Thanks! Your score was saved."},
+           "skip": "No comment", "sent_score": "Thanks! Your score was saved.",
+           "opened": "A short survey opened at the end of this page."},
     "de": {"send": "Senden", "close": "Schließen", "thanks": "Vielen Dank für Ihr Feedback!",
-           "skip": "Kein Kommentar", "sent_score": "Danke! Ihre Bewertung wurde gespeichert."},
+           "skip": "Kein Kommentar", "sent_score": "Danke! Ihre Bewertung wurde gespeichert.",
+           "opened": "Am Ende dieser Seite wurde eine kurze Umfrage geöffnet."},
     "fr": {"send": "Envoyer", "close": "Fermer", "thanks": "Merci pour votre avis !",
-           "skip": "Pas de commentaire", "sent_score": "Merci ! Votre note a été enregistrée."},
+           "skip": "Pas de commentaire", "sent_score": "Merci ! Votre note a été enregistrée.",
+           "opened": "Un court questionnaire s'est ouvert en bas de cette page."},
     "es": {"send": "Enviar", "close": "Cerrar", "thanks": "¡Gracias por su opinión!",
-           "skip": "Sin comentario", "sent_score": "¡Gracias! Su puntuación se ha guardado."},
+           "skip": "Sin comentario", "sent_score": "¡Gracias! Su puntuación se ha guardado.",
+           "opened": "Se ha abierto una breve encuesta al final de esta página."},
     "nl": {"send": "Verzenden", "close": "Sluiten", "thanks": "Bedankt voor uw feedback!",
-           "skip": "Geen opmerking", "sent_score": "Bedankt! Uw score is opgeslagen."},
+           "skip": "Geen opmerking", "sent_score": "Bedankt! Uw score is opgeslagen.",
+           "opened": "Onderaan deze pagina is een korte enquête geopend."},
 }
 
 
