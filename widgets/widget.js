@@ -41,7 +41,8 @@
     // English, for any word the survey's texts lack (the server fills them all in).
     const TEXTS = {
       send: 'Send', close: 'Close', skip: 'No comment', thanks: 'Thank you for your feedback!',
-      sent_score: 'Thanks! Your score was saved.', opened: 'A short survey opened at the end of this page.'
+      sent_score: 'Thanks! Your score was saved.', queued_score: 'Your score could not be sent yet; it will be sent later.',
+      refused_score: 'Sorry, your score could not be saved.', opened: 'A short survey opened at the end of this page.'
     };
 
     // ---- CSS: a string, there is no build step ----------------------------
@@ -167,16 +168,14 @@
     const drop = key => store(load().filter(x => x.key !== key));
     const put = e => store(load().filter(x => x.key !== e.key).concat(e));
 
-    // POST the score; the same key and body on every attempt. Resolves to the 201 body or null.
+    // POST the score; the same key and body on every attempt. Resolves to the answer {s, j}.
     const post = async e => {
       const x = await req('POST', '/w/' + enc(e.pk) + '/responses', e.body, { 'Idempotency-Key': e.key });
-      if (ok(x.s)) {
-        if (e.comment == null) drop(e.key);
-        return x.j;
-      }
-      if (!again(x.s)) drop(e.key); // a 4xx that will never succeed
-      return null;
+      // Done with it once stored (unless a comment is still to follow), or refused for good (a 4xx).
+      if (ok(x.s) ? e.comment == null : !again(x.s)) drop(e.key);
+      return x;
     };
+    const body201 = x => ok(x.s) && x.j;
     // PATCH the pending comment with the edit token of a 201 body. Resolves to false when that
     // token was refused (it lives 30 minutes: the customer took longer to write); the entry stays.
     const patch = async (e, a) => {
@@ -189,7 +188,7 @@
     // Send a queued entry in full: the score (a replay if it already arrived, with a fresh edit
     // token), then the comment. A fresh token refused too will never do: give up on the comment.
     const sync = async e => {
-      const a = await post(e);
+      const a = body201(await post(e));
       if (a && e.comment != null && !(await patch(e, a))) drop(e.key);
     };
 
@@ -294,7 +293,7 @@
       });
       const group = h('div', { class: 'g', role: 'group', 'aria-labelledby': 'q' }, btns);
       const step1 = h('div', 0, [h('p', { id: 'q', class: 'q', text: s.question || '' }), group, ends]);
-      // Step 2: the comment. The live region says "score saved", then "thanks".
+      // Step 2: the comment. The live region says what became of the score, then "thanks".
       const live = h('p', { class: 's', 'aria-live': 'polite' });
       const say = (text, cls) => { live.className = cls || 's'; live.textContent = text; };
       const label = h('label', { for: 'c' });
@@ -312,6 +311,21 @@
 
       let entry = null, posted = null;
 
+      // Only what is true: saved after a 2xx; refused after a 4xx that will never do (no comment to
+      // add then); otherwise (offline, 5xx, no answer yet) it waits in the queue to be sent later.
+      const told = r => {
+        if (host !== mine || box.className !== 'w') return; // closed, or the customer has finished
+        if (r && !ok(r.s) && !again(r.s)) {
+          step1.hidden = step2.hidden = true;
+          box.className = 'w done';
+          say(t.refused_score);
+          x.focus();
+          return;
+        }
+        say(r && ok(r.s) ? t.sent_score : t.queued_score);
+        return true;
+      };
+
       // The score is sent the moment it is chosen: a partial response that already counts.
       const choose = async (n, b) => {
         if (entry) return;
@@ -319,14 +333,14 @@
         entry = cur = { base, pk, key: uuid(), body: withWho({ score: n }, who, ctx), at: Date.now() };
         put(entry); // queued before it is sent: nothing is lost if sending fails
         posted = post(entry);
-        const a = await Promise.race([posted, sleep(4000)]);
-        if (host !== mine) return; // closed meanwhile
+        const r = await Promise.race([posted, sleep(4000)]);
+        if (!told(r)) return;
         const low = sc.low_score_max != null && n <= sc.low_score_max;
-        label.textContent = (a && a.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
+        label.textContent = (r && r.j && r.j.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
         step1.hidden = true;
         step2.hidden = false;
-        say(t.sent_score);
         ta.focus();
+        if (!r) told(await posted); // no answer within 4 s: say what it was once it comes
       };
 
       // The comment updates the same response ("No comment" sends nothing more).
@@ -339,7 +353,7 @@
         if (!comment) return;
         entry.comment = comment;
         put(entry); // the pending PATCH survives a reload too
-        const a = await posted;
+        const a = body201(await posted);
         // The score did not arrive, or its edit token expired: send it again, then the comment.
         if (!a || !(await patch(entry, a))) await sync(entry);
         if (cur === entry) cur = null;

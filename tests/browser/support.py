@@ -15,6 +15,9 @@ QUEUE_KEY = "feedback_widget.pending.v1"
 COMMENT_PROMPT = "What is the main reason for your score?"
 LOW_SCORE_PROMPT = "We are sorry. What should we have done better?"
 THANKS = "Thank you for your feedback!"
+SAVED = "Thanks! Your score was saved."
+QUEUED = "Your score could not be sent yet; it will be sent later."
+REFUSED = "Sorry, your score could not be saved."
 OPENED = "A short survey opened at the end of this page."
 
 
