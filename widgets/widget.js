@@ -87,6 +87,8 @@
       '@media (max-width:480px){.w{left:0;right:0;bottom:0;width:auto;max-width:none;' +
         'border-radius:16px 16px 0 0;border-width:1px 0 0;padding-bottom:calc(20px + env(safe-area-inset-bottom))}' +
         '.g button{height:44px}}' +
+      // 11 NPS scores in one row are 22px wide at 320px: two rows keep each target over 24px (WCAG 2.5.8).
+      '@media (max-width:360px){.k{grid-auto-flow:row;grid-template-columns:repeat(6,1fr)}}' +
       '@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}';
 
     let sheet; // one constructable stylesheet, shared by every render
@@ -291,7 +293,7 @@
         ends.appendChild(h('span', { id: 'l' + k, text: labels[k] }));
         b.setAttribute('aria-describedby', 'l' + k);
       });
-      const group = h('div', { class: 'g', role: 'group', 'aria-labelledby': 'q' }, btns);
+      const group = h('div', { class: btns.length > 7 ? 'g k' : 'g', role: 'group', 'aria-labelledby': 'q' }, btns);
       const step1 = h('div', 0, [h('p', { id: 'q', class: 'q', text: s.question || '' }), group, ends]);
       // Step 2: the comment. The live region says what became of the score, then "thanks".
       const live = h('p', { class: 's', 'aria-live': 'polite' });

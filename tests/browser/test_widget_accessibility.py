@@ -1,5 +1,5 @@
-"""The widget for keyboard and screen-reader users, in headless Chromium: where focus goes and
-comes back, and what the live region says.
+"""The widget for keyboard, screen-reader and phone users, in headless Chromium: where focus goes
+and comes back, what the live region says, and the size of its targets on a small screen.
 
 See conftest.py for the live server and the host pages.
 """
@@ -66,4 +66,35 @@ def test_escape_closes_the_survey_and_focus_returns_to_where_it_was(app, page, b
     expect(order).to_be_focused()
     assert page.evaluate("window.hostShowResult") is True
     assert stored_responses(app) == []
+    browser_log.assert_no_page_errors()
+
+
+# ---- on a phone ------------------------------------------------------------------------------------
+
+SCALE_BOXES_JS = """() => {
+  const root = document.querySelector('feedback-widget').shadowRoot;
+  return {buttons: [...root.querySelectorAll('[role=group] button')].map(b => {
+            const r = b.getBoundingClientRect();
+            return {name: b.textContent, x: r.x, y: r.y, width: r.width, height: r.height};
+          }),
+          viewport: innerWidth, scrollWidth: document.documentElement.scrollWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_every_nps_score_is_a_target_of_at_least_24px_on_a_narrow_phone(page, browser_log, host_pages,
+                                                                        widget_touchpoint, width):
+    tp_id, pk = widget_touchpoint("nps")
+    page.set_viewport_size({"width": width, "height": 640})
+    page.goto(host_pages.url(pk=pk))
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+    layout = page.evaluate(SCALE_BOXES_JS)
+    assert [b["name"] for b in layout["buttons"]] == [str(n) for n in range(11)]
+    for box in layout["buttons"]:  # WCAG 2.5.8: at least 24 x 24 CSS px
+        assert box["width"] >= 24 and box["height"] >= 24, box
+        assert box["x"] >= 0 and box["x"] + box["width"] <= layout["viewport"], box  # all on screen
+    assert layout["scrollWidth"] <= layout["viewport"]  # no horizontal scrolling
+    for n in (0, 10):
+        expect(score_button(page, n)).to_be_in_viewport(ratio=1)
     browser_log.assert_no_page_errors()
