@@ -121,7 +121,8 @@ DEFAULT_TEXTS: dict[str, dict[str, dict[str, object]]] = {
 }
 
 # Words of the widget itself, not of the survey: its buttons, what it says became of the score
-# (saved, waiting to be sent, refused), and the announcement that it opened by itself.
+# (saved, waiting to be sent, refused), and the announcement that it opened by itself. A survey
+# may give its own (``SurveyVersion.ui_texts``, a translation's ``texts``); these fill in the rest.
 UI_TEXTS: dict[str, dict[str, str]] = {
     "en": {"send": "Send", "close": "Close", "thanks": "Thank you for your feedback!",
            "skip": "No comment", "sent_score": "Thanks! Your score was saved.",
@@ -149,6 +150,7 @@ UI_TEXTS: dict[str, dict[str, str]] = {
            "refused_score": "Helaas kon uw score niet worden opgeslagen.",
            "opened": "Onderaan deze pagina is een korte enquête geopend."},
 }
+UI_TEXT_KEYS = tuple(UI_TEXTS["en"])
 
 
 def base_language(language: str) -> str:
@@ -166,8 +168,10 @@ def default_texts(metric: str, language: str) -> dict:
     }
 
 
-def ui_texts(language: str) -> dict[str, str]:
-    return dict(UI_TEXTS.get(base_language(language), UI_TEXTS["en"]))
+def ui_texts(language: str, given: dict | None = None) -> dict[str, str]:
+    """The widget's words in ``language``: those the survey gives, then the built-in ones, then English."""
+    return {**UI_TEXTS["en"], **UI_TEXTS.get(base_language(language), {}),
+            **{k: v for k, v in (given or {}).items() if k in UI_TEXTS["en"] and v}}
 
 
 def headline(metric: str, scores: list[int]) -> float | None:

@@ -145,6 +145,40 @@ def test_the_live_region_says_saved_only_once_the_score_was_stored(app, org, pag
     browser_log.assert_no_page_errors()
 
 
+# ---- in the survey's language -------------------------------------------------------------------------
+
+ITALIAN = {"question": "Com'è andata la consegna?", "comment_prompt": "Che cosa possiamo migliorare?",
+           "texts": {"send": "Invia", "close": "Chiudi", "skip": "Nessun commento",
+                     "sent_score": "Grazie! Il tuo voto è stato salvato."}}
+
+
+def test_a_german_browser_shown_the_italian_translation_gets_its_button_words(app, page_for, browser_log,
+                                                                             host_pages, widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat", survey={"translations": {"it": ITALIAN}})
+    # German first, Italian second; the survey has no German, so Italian it is.
+    page = page_for(locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9,it;q=0.8"})
+    page.goto(host_pages.url(pk=pk))
+
+    dialog = page.get_by_role("dialog", name=ITALIAN["question"])
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("lang", "it")
+    expect(page.get_by_role("button", name="Chiudi", exact=True)).to_be_visible()
+    with page.expect_response(SCORE_POST):
+        score_button(page, 4).click()
+    expect(live_region(page)).to_have_text("Grazie! Il tuo voto è stato salvato.")
+    page.get_by_role("textbox", name=ITALIAN["comment_prompt"]).fill("Niente da dire")
+    expect(page.get_by_role("button", name="Nessun commento", exact=True)).to_be_visible()
+    with page.expect_response(COMMENT_PATCH) as patched:
+        page.get_by_role("button", name="Invia", exact=True).click()
+    assert patched.value.status == 200
+    # A word the translation does not give is English, never the browser's German.
+    expect(live_region(page)).to_have_text(THANKS)
+
+    [row] = stored_responses(app)
+    assert (row["touchpoint_id"], row["score"], row["comment"]) == (tp_id, 4, "Niente da dire")
+    browser_log.assert_no_page_errors()
+
+
 # ---- fatigue ------------------------------------------------------------------------------------
 
 def test_a_customer_who_just_answered_is_not_asked_again(app, page, browser_log, host_pages, widget_touchpoint):
