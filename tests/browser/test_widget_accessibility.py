@@ -1,5 +1,5 @@
 """The widget for keyboard, screen-reader and phone users, in headless Chromium: where focus goes
-and comes back, what the live region says, and the size of its targets on a small screen.
+and comes back, what the live region says, motion, and the size of its targets on a small screen.
 
 See conftest.py for the live server and the host pages.
 """
@@ -66,6 +66,31 @@ def test_escape_closes_the_survey_and_focus_returns_to_where_it_was(app, page, b
     expect(order).to_be_focused()
     assert page.evaluate("window.hostShowResult") is True
     assert stored_responses(app) == []
+    browser_log.assert_no_page_errors()
+
+
+# ---- motion --------------------------------------------------------------------------------------
+
+MOTION_JS = """() => {
+  const root = document.querySelector('feedback-widget').shadowRoot;
+  const all = [...root.querySelectorAll('*')].map(el => getComputedStyle(el));
+  return {animations: [...new Set(all.map(s => s.animationName))].sort(),
+          transitions: [...new Set(all.map(s => s.transitionDuration))].sort()};
+}"""
+
+
+def test_no_animation_or_transition_under_prefers_reduced_motion(page, browser_log, host_pages,
+                                                                 widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat")
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(host_pages.url(pk=pk))
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert page.evaluate(MOTION_JS) == {"animations": ["none"], "transitions": ["0s"]}
+
+    # The same card without the preference does move, so the check above is not empty.
+    page.emulate_media(reduced_motion="no-preference")
+    moving = page.evaluate(MOTION_JS)
+    assert "fbw" in moving["animations"] and any(d != "0s" for d in moving["transitions"]), moving
     browser_log.assert_no_page_errors()
 
 
