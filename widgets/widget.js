@@ -215,12 +215,14 @@
     // The API takes a flat object of <= 20 keys of 1-64 characters with short scalar values, and
     // refuses the whole answer (422, so it is dropped) for anything else: keep only what fits.
     // Strings are cut at 200 code points (the API counts those, not UTF-16 units), never inside an
-    // emoji; NUL and lone surrogates, which the API refuses too, are left out.
+    // emoji; NUL and lone surrogates, which the API refuses too, are left out. Numbers beyond 1e15
+    // either way (the API's limit) go as strings; NaN and Infinity are dropped.
     const context = c => {
       const o = {};
       keys(c && typeof c === 'object' ? c : {}).filter(k => k && k.length < 65).slice(0, 20).forEach(k => {
         const v = c[k], t = typeof v;
-        if (v == null || t === 'boolean' || (t === 'number' && isFinite(v))) o[k] = v;
+        if (v == null || t === 'boolean' || (t === 'number' && Math.abs(v) <= 1e15)) o[k] = v;
+        else if (t === 'number' && isFinite(v)) o[k] = String(v); // a long id: the API wants it as a string
         else if (t === 'string') {
           o[k] = [...v].filter(ch => ch > '\0' && (ch.length > 1 || ch < '\ud800' || ch > '\udfff'))
             .slice(0, 200).join('');

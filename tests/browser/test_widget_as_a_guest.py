@@ -320,7 +320,8 @@ def test_context_the_api_would_refuse_is_trimmed_and_the_answer_kept(app, page, 
     with page.expect_response(DISPLAY_POST) as display:
         shown = page.evaluate("""FeedbackWidget.show({context: {
             order_id: 'A-1001', ['k'.repeat(65)]: 'key too long', '': 'empty key', nested: {a: 1},
-            note: 'a'.repeat(199) + '\\u{1F600}' + 'cut here', nul: 'a\\u0000b', lone: 'x\\ud83dy', n: 3.5}})""")
+            note: 'a'.repeat(199) + '\\u{1F600}' + 'cut here', nul: 'a\\u0000b', lone: 'x\\ud83dy', n: 3.5,
+            big: 1e16, nan: NaN, edge: -1e15}})""")
     assert shown is True and display.value.status == 202
     with page.expect_response(SCORE_POST) as posted:
         score_button(page, 5).click()
@@ -328,6 +329,6 @@ def test_context_the_api_would_refuse_is_trimmed_and_the_answer_kept(app, page, 
 
     [row] = stored_responses(app)
     assert row["context"] == {"order_id": "A-1001", "note": "a" * 199 + "\U0001F600", "nul": "ab", "lone": "xy",
-                              "n": 3.5}
+                              "n": 3.5, "big": "10000000000000000", "edge": -1e15}
     wait_until_queue_empty(page)
     browser_log.assert_no_page_errors()
