@@ -365,6 +365,36 @@ def test_translations_are_stored_with_the_survey(post_touchpoint):
     assert survey["translations"] == {"de": {"question": "Wie war der Checkout?"}}
 
 
+def test_a_survey_and_its_translations_carry_the_widgets_own_words(client, org, post_touchpoint):
+    touchpoint = post_touchpoint(survey={"language": "it", "texts": {"send": "Invia", "close": "Chiudi"},
+                                         "translations": {"pt": {"texts": {"send": "Enviar"}}}}).get_json()
+    survey = touchpoint["survey"]
+    assert survey["texts"] == {"send": "Invia", "close": "Chiudi"}
+    assert survey["translations"] == {"pt": {"texts": {"send": "Enviar"}}}
+
+    # Other edits keep them; a new set replaces them.
+    edited = client.patch(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers,
+                          json={"survey": {"question": "Com'è andata?"}}).get_json()["survey"]
+    assert edited["texts"] == {"send": "Invia", "close": "Chiudi"}
+    replaced = client.patch(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers,
+                            json={"survey": {"texts": {"skip": "Nessun commento"}}}).get_json()["survey"]
+    assert replaced["texts"] == {"skip": "Nessun commento"}
+
+
+@pytest.mark.parametrize("texts, field", [
+    ({"sendd": "Invia"}, "sendd"),        # a word the widget does not have is a typo
+    ({"send": ""}, "send"),
+    ({"send": "x" * 201}, "send"),
+])
+def test_the_widgets_words_are_checked_by_name(post_touchpoint, texts, field):
+    own = post_touchpoint(survey={"language": "it", "texts": texts})
+    translated = post_touchpoint(survey={"translations": {"it": {"texts": texts}}})
+
+    assert field in assert_error(own, 422, "survey")["errors"]["survey"]["texts"]
+    assert field in assert_error(translated, 422, "survey")["errors"]["survey"]["translations"]["it"]["value"][
+        "texts"]
+
+
 # --- allowed origins ----------------------------------------------------------------
 
 def test_allowed_origins_are_normalised_like_a_browsers_origin_header(post_touchpoint):

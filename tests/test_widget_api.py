@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from feedback_service.extensions import db
 from feedback_service.models import Display, Response
+from feedback_service.services.metrics import UI_TEXTS
 
 ORIGIN = "https://shop.example.com"
 
@@ -46,6 +47,26 @@ def test_survey_picks_a_translation_from_accept_language(client, org, make_touch
     assert body["survey"]["question"] == "Wie war es?"
     assert body["survey"]["language"] == "de"
     assert body["survey"]["texts"]["send"] == "Senden"
+
+
+def test_the_widgets_words_come_from_the_translation_shown_then_english(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org, survey={"metric": "csat", "translations": {
+        "it": {"question": "Com'è andata?", "texts": {"send": "Invia", "close": "Chiudi"}}}})
+    texts = client.get(f"/w/{pk}/survey", headers={"Accept-Language": "de-CH,it;q=0.8"}).json["survey"]["texts"]
+    # Italian where the translation says it; English, not the browser's German, for the rest.
+    assert texts["send"] == "Invia" and texts["close"] == "Chiudi"
+    assert texts["skip"] == "No comment" and texts["queued_score"] == UI_TEXTS["en"]["queued_score"]
+    assert set(texts) == set(UI_TEXTS["en"])
+
+
+def test_a_survey_gives_the_widgets_words_in_its_own_language(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org, survey={"metric": "csat", "language": "de", "texts": {"send": "Abschicken"},
+                                         "translations": {"it": {"texts": {"send": "Invia"}}}})
+    body = client.get(f"/w/{pk}/survey", headers={"Accept-Language": "de-DE"}).json["survey"]
+    assert body["language"] == "de"
+    assert body["texts"]["send"] == "Abschicken"  # its own word over the built-in "Senden"
+    assert body["texts"]["close"] == "Schließen"  # the built-in German for the rest
+    assert body["question"] == "Wie zufrieden sind Sie mit Ihrer Erfahrung?"
 
 
 def test_score_alone_is_stored_as_a_partial_response(app, client, touchpoint):

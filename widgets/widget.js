@@ -38,9 +38,11 @@
     const base = me && me.src ? new URL(me.src, location.href).origin : '';
     const NONCE = ds.styleNonce || (me && me.nonce) || '';
     const QKEY = 'feedback_widget.pending.v1';
+    // English, for any word the survey's texts lack (the server fills them all in).
     const TEXTS = {
-      send: 'Send', close: 'Close', skip: 'No comment',
-      thanks: 'Thank you for your feedback!', sent_score: 'Thanks! Your score was saved.'
+      send: 'Send', close: 'Close', skip: 'No comment', thanks: 'Thank you for your feedback!',
+      sent_score: 'Thanks! Your score was saved.', queued_score: 'Your score could not be sent yet; it will be sent later.',
+      refused_score: 'Sorry, your score could not be saved.', opened: 'A short survey opened at the end of this page.'
     };
 
     // ---- CSS: a string, there is no build step ----------------------------
@@ -68,6 +70,7 @@
       '.l:empty{display:none}' +
       '.s{font-size:14px;font-weight:600;color:#047857;padding-right:28px}' +
       '.s:not(:empty){margin-bottom:10px}' +
+      '.v{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}' +
       '.done .s{font-size:16px;color:#111827;margin:2px 0}' +
       'label{display:block;font-weight:600;margin-bottom:8px}' +
       'textarea{display:block;width:100%;min-height:88px;padding:10px 12px;border:1px solid #868e96;' +
@@ -84,6 +87,8 @@
       '@media (max-width:480px){.w{left:0;right:0;bottom:0;width:auto;max-width:none;' +
         'border-radius:16px 16px 0 0;border-width:1px 0 0;padding-bottom:calc(20px + env(safe-area-inset-bottom))}' +
         '.g button{height:44px}}' +
+      // 11 NPS scores in one row are 22px wide at 320px: two rows keep each target over 24px (WCAG 2.5.8).
+      '@media (max-width:360px){.k{grid-auto-flow:row;grid-template-columns:repeat(6,1fr)}}' +
       '@media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}';
 
     let sheet; // one constructable stylesheet, shared by every render
@@ -165,16 +170,14 @@
     const drop = key => store(load().filter(x => x.key !== key));
     const put = e => store(load().filter(x => x.key !== e.key).concat(e));
 
-    // POST the score; the same key and body on every attempt. Resolves to the 201 body or null.
+    // POST the score; the same key and body on every attempt. Resolves to the answer {s, j}.
     const post = async e => {
       const x = await req('POST', '/w/' + enc(e.pk) + '/responses', e.body, { 'Idempotency-Key': e.key });
-      if (ok(x.s)) {
-        if (e.comment == null) drop(e.key);
-        return x.j;
-      }
-      if (!again(x.s)) drop(e.key); // a 4xx that will never succeed
-      return null;
+      // Done with it once stored (unless a comment is still to follow), or refused for good (a 4xx).
+      if (ok(x.s) ? e.comment == null : !again(x.s)) drop(e.key);
+      return x;
     };
+    const body201 = x => ok(x.s) && x.j;
     // PATCH the pending comment with the edit token of a 201 body. Resolves to false when that
     // token was refused (it lives 30 minutes: the customer took longer to write); the entry stays.
     const patch = async (e, a) => {
@@ -187,7 +190,7 @@
     // Send a queued entry in full: the score (a replay if it already arrived, with a fresh edit
     // token), then the comment. A fresh token refused too will never do: give up on the comment.
     const sync = async e => {
-      const a = await post(e);
+      const a = body201(await post(e));
       if (a && e.comment != null && !(await patch(e, a))) drop(e.key);
     };
 
@@ -212,12 +215,14 @@
     // The API takes a flat object of <= 20 keys of 1-64 characters with short scalar values, and
     // refuses the whole answer (422, so it is dropped) for anything else: keep only what fits.
     // Strings are cut at 200 code points (the API counts those, not UTF-16 units), never inside an
-    // emoji; NUL and lone surrogates, which the API refuses too, are left out.
+    // emoji; NUL and lone surrogates, which the API refuses too, are left out. Numbers beyond 1e15
+    // either way (the API's limit) go as strings; NaN and Infinity are dropped.
     const context = c => {
       const o = {};
       keys(c && typeof c === 'object' ? c : {}).filter(k => k && k.length < 65).slice(0, 20).forEach(k => {
         const v = c[k], t = typeof v;
-        if (v == null || t === 'boolean' || (t === 'number' && isFinite(v))) o[k] = v;
+        if (v == null || t === 'boolean' || (t === 'number' && Math.abs(v) <= 1e15)) o[k] = v;
+        else if (t === 'number' && isFinite(v)) o[k] = String(v); // a long id: the API wants it as a string
         else if (t === 'string') {
           o[k] = [...v].filter(ch => ch > '\0' && (ch.length > 1 || ch < '\ud800' || ch > '\udfff'))
             .slice(0, 200).join('');
@@ -265,7 +270,8 @@
       if (hadFocus && prev && prev.isConnected && prev.focus) prev.focus({ preventScroll: true });
     };
 
-    const open = (payload, pk, who, ctx) => {
+    // asked: the host called show() (after an interaction); otherwise the survey's own trigger opened it.
+    const open = (payload, pk, who, ctx, asked) => {
       if (host) return false;
       const s = payload.survey, sc = s.scale || {}, labels = s.scale_labels || {};
       const t = Object.assign({}, TEXTS, s.texts);
@@ -289,10 +295,11 @@
         ends.appendChild(h('span', { id: 'l' + k, text: labels[k] }));
         b.setAttribute('aria-describedby', 'l' + k);
       });
-      const group = h('div', { class: 'g', role: 'group', 'aria-labelledby': 'q' }, btns);
+      const group = h('div', { class: btns.length > 7 ? 'g k' : 'g', role: 'group', 'aria-labelledby': 'q' }, btns);
       const step1 = h('div', 0, [h('p', { id: 'q', class: 'q', text: s.question || '' }), group, ends]);
-      // Step 2: the comment. The live region says "score saved", then "thanks".
+      // Step 2: the comment. The live region says what became of the score, then "thanks".
       const live = h('p', { class: 's', 'aria-live': 'polite' });
+      const say = (text, cls) => { live.className = cls || 's'; live.textContent = text; };
       const label = h('label', { for: 'c' });
       const ta = h('textarea', { id: 'c', rows: 3, maxlength: 5000 });
       const skip = h('button', { type: 'button', text: t.skip });
@@ -308,6 +315,21 @@
 
       let entry = null, posted = null;
 
+      // Only what is true: saved after a 2xx; refused after a 4xx that will never do (no comment to
+      // add then); otherwise (offline, 5xx, no answer yet) it waits in the queue to be sent later.
+      const told = r => {
+        if (host !== mine || box.className !== 'w') return; // closed, or the customer has finished
+        if (r && !ok(r.s) && !again(r.s)) {
+          step1.hidden = step2.hidden = true;
+          box.className = 'w done';
+          say(t.refused_score);
+          x.focus();
+          return;
+        }
+        say(r && ok(r.s) ? t.sent_score : t.queued_score);
+        return true;
+      };
+
       // The score is sent the moment it is chosen: a partial response that already counts.
       const choose = async (n, b) => {
         if (entry) return;
@@ -315,27 +337,27 @@
         entry = cur = { base, pk, key: uuid(), body: withWho({ score: n }, who, ctx), at: Date.now() };
         put(entry); // queued before it is sent: nothing is lost if sending fails
         posted = post(entry);
-        const a = await Promise.race([posted, sleep(4000)]);
-        if (host !== mine) return; // closed meanwhile
+        const r = await Promise.race([posted, sleep(4000)]);
+        if (!told(r)) return;
         const low = sc.low_score_max != null && n <= sc.low_score_max;
-        label.textContent = (a && a.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
+        label.textContent = (r && r.j && r.j.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
         step1.hidden = true;
         step2.hidden = false;
-        live.textContent = t.sent_score;
         ta.focus();
+        if (!r) told(await posted); // no answer within 4 s: say what it was once it comes
       };
 
       // The comment updates the same response ("No comment" sends nothing more).
       const finish = async comment => {
         step2.hidden = true;
         box.className = 'w done';
-        live.textContent = t.thanks;
+        say(t.thanks);
         x.focus();
         timer = setTimeout(safe(close), 4000);
         if (!comment) return;
         entry.comment = comment;
         put(entry); // the pending PATCH survives a reload too
-        const a = await posted;
+        const a = body201(await posted);
         // The score did not arrive, or its edit token expired: send it again, then the comment.
         if (!a || !(await patch(entry, a))) await sync(entry);
         if (cur === entry) cur = null;
@@ -358,7 +380,11 @@
       });
 
       (d.body || d.documentElement).appendChild(host);
-      btns[0].focus({ preventScroll: true });
+      // Focus moves in when the host asked, or when nothing on the page has it. A survey that opens
+      // by itself must not take the keys from someone typing on the page (a space would choose a
+      // score): it is announced instead, and is next in the Tab order after the page.
+      if (asked || !prev || prev === d.body || prev === d.documentElement) btns[0].focus({ preventScroll: true });
+      else timer = setTimeout(safe(() => live.textContent || say(t.opened, 'v')), 200);
       req('POST', '/w/' + enc(pk) + '/displays', withWho({}, who, ctx)); // one impression
       if (!keys(who).length) saw(pk);
       return true;
@@ -394,7 +420,7 @@
         const pk = o.touchpoint || PK, who = customer(o.customer), ctx = context(o.context);
         if (host || !pk) return false;
         const p = await fetchSurvey(pk, who);
-        return !!p && !p.suppressed && open(p, pk, who, ctx);
+        return !!p && !p.suppressed && open(p, pk, who, ctx, true);
       }),
       hide: safe(close)
     });

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -77,5 +77,9 @@ class SurveyVersion(TenantMixin, db.Model):
     low_score_prompt: Mapped[str | None] = mapped_column(Text)
     scale_labels: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     language: Mapped[str] = mapped_column(String(16), nullable=False, default="en")
+    # {language: {question?, comment_prompt?, low_score_prompt?, scale_labels?, texts?}}
     translations: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    # The widget's own words in ``language`` ({send, close, …}: metrics.UI_TEXT_KEYS), where the
+    # built-in ones will not do (a language they lack, a house style); the rest are built in.
+    ui_texts: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

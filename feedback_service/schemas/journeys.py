@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from ..models import CHANNELS, FOLLOW_UP_POLICIES
 from ..services import touchpoints as touchpoint_service
-from ..services.metrics import METRICS
+from ..services.metrics import METRICS, UI_TEXT_KEYS
 from .common import ListArgs, Origin, Schema, id_field, name_field
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Use a language code like 'en' or 'pt-BR'.")
@@ -31,11 +31,22 @@ class JourneyPatchSchema(Schema):
     description = fields.String(validate=validate.Length(max=2000))
 
 
+class WidgetWordsSchema(Schema):
+    """The widget's own words in one language; any left out are built in (English where the
+    language has none)."""
+
+    class Meta(Schema.Meta):
+        include = {key: fields.String(validate=validate.Length(1, 200)) for key in UI_TEXT_KEYS}
+
+
 class SurveyTextsSchema(Schema):
     question = Text()
     comment_prompt = Text()
     low_score_prompt = Text(allow_none=True)
     scale_labels = Labels()
+    texts = fields.Nested(WidgetWordsSchema, metadata={
+        "description": "The widget's words (send, close, skip, thanks, sent_score, queued_score, "
+                       "refused_score, opened) in this translation's language."})
 
 
 class SurveyInSchema(Schema):
@@ -46,6 +57,9 @@ class SurveyInSchema(Schema):
         "description": "A different follow-up prompt for low scores; null: use comment_prompt."})
     scale_labels = Labels()
     language = fields.String(validate=LANGUAGE)
+    texts = fields.Nested(WidgetWordsSchema, metadata={
+        "description": "The widget's words in the survey's language, for a language it does not know "
+                       "or words of your own; any left out are built in (English where the language has none)."})
     translations = fields.Dict(keys=fields.String(validate=LANGUAGE), values=fields.Nested(SurveyTextsSchema),
                                validate=validate.Length(max=30))
     fatigue_days = fields.Integer(strict=True, validate=validate.Range(0, 365), metadata={
@@ -107,6 +121,7 @@ class SurveyWordingSchema(Schema):
 
 class SurveySchema(SurveyWordingSchema):
     scale = fields.Function(lambda version: METRICS[version.metric].scale())
+    texts = fields.Dict(attribute="ui_texts")
     translations = fields.Dict()
 
 

@@ -98,7 +98,12 @@ class SurveyTextsOutSchema(Schema):
     close = fields.String()
     thanks = fields.String()
     skip = fields.String()
-    sent_score = fields.String()
+    sent_score = fields.String(metadata={"description": "Said once the score was stored (a 2xx)."})
+    queued_score = fields.String(metadata={"description": "Said while the score waits to be sent again "
+                                                          "(offline, a 5xx, no answer yet)."})
+    refused_score = fields.String(metadata={"description": "Said when the score was refused for good (a 4xx)."})
+    opened = fields.String(metadata={"description": "Announced when the survey opened by itself and left "
+                                                    "the page's focus where it was."})
 
 
 class WidgetSurveyBodySchema(SurveyWordingSchema):

@@ -36,6 +36,9 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
     """What a widget or hosted page shows, in the best language it has for this customer."""
     version = touchpoint.survey
     texts, language = localised_texts(version, languages)
+    # The widget's own words come with the wording: from the translation shown, or the survey itself.
+    given = (version.ui_texts if language == version.language
+             else (version.translations.get(language) or {}).get("texts"))
     metric = METRICS[version.metric]
     return {
         "touchpoint": {"name": touchpoint.name},
@@ -45,7 +48,7 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
             "scale": metric.scale(),
             **texts,
             "language": language,
-            "texts": ui_texts(language),
+            "texts": ui_texts(language, given),
         },
         "trigger": touchpoint.trigger,
         # Anonymous visitors are throttled by the widget itself, for this many days.
@@ -55,7 +58,7 @@ def survey_for(touchpoint: Touchpoint, *, customer: Customer | None, languages: 
 
 
 def localised_texts(version, languages: list[str]) -> tuple[dict, str]:
-    """The survey's texts in the first wanted language it has a translation for."""
+    """The survey's wording in the first wanted language it has a translation for, and that language."""
     texts = {
         "question": version.question,
         "comment_prompt": version.comment_prompt,
@@ -67,7 +70,8 @@ def localised_texts(version, languages: list[str]) -> tuple[dict, str]:
             break  # the survey's own language comes before any translation
         match = _match_translation(wanted, version.translations)
         if match:
-            texts.update({k: v for k, v in version.translations[match].items() if v is not None})
+            # The translation's widget words ("texts") are ui_texts' business, not wording.
+            texts.update({k: v for k, v in version.translations[match].items() if k in texts and v is not None})
             return texts, match
     return texts, version.language
 

@@ -123,6 +123,7 @@ def _apply_survey(touchpoint: Touchpoint, changes: dict) -> None:
         else:
             wanted[field] = defaults[field]
     wanted["translations"] = changes.get("translations", current.translations if current else {})
+    wanted["ui_texts"] = changes.get("texts", current.ui_texts if current else {})
     _check_labels(METRICS[metric], wanted["scale_labels"], "survey.scale_labels")
     for lang, texts in wanted["translations"].items():
         _check_labels(METRICS[metric], texts.get("scale_labels") or {},

@@ -6,7 +6,8 @@
   the pages that embed ``<script src="{api}/widget.js" data-touchpoint=…>``: one whose
   origin the tests' touchpoints allow, one whose origin none does.
 * ``browser``: Debian's Chromium (never a downloaded one) through Playwright, once per
-  session; ``page`` is a fresh context and tab per test, whose uncaught errors fail it.
+  session; ``page`` is a fresh context and tab per test, whose uncaught errors fail it
+  (``page_for(**options)`` the same, in a context with other options: a locale, headers).
 """
 
 from __future__ import annotations
@@ -104,24 +105,52 @@ def _servers_idle_after_test(_clean_database, live_server):
     assert live_server.wsgi.wait_idle(10), "the live server was still busy 10 s after the test"
 
 
-@pytest.fixture
-def context(browser, _servers_idle_after_test):
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+def _new_context(browser, **options):
+    context = browser.new_context(**{"locale": "en-US", "viewport": {"width": 1280, "height": 800}, **options})
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.add_init_script(INIT_SCRIPT)
+    return context
+
+
+def _watched_page(context, browser_log):
+    page = context.new_page()
+    page.on("pageerror", lambda error: browser_log.errors.append(f"{error.name}: {error.message}"))
+    page.on("console", lambda message: browser_log.console.append((message.type, message.text)))
+    return page
+
+
+def _fail_on_late_errors(browser_log):
+    late = browser_log.errors[browser_log.checked:]
+    if late:
+        pytest.fail(f"errors escaped into the page: {late}", pytrace=False)
+
+
+@pytest.fixture
+def context(browser, _servers_idle_after_test):
+    context = _new_context(browser)
     yield context
     context.close()
 
 
 @pytest.fixture
 def page(context, browser_log):
-    page = context.new_page()
-    page.on("pageerror", lambda error: browser_log.errors.append(f"{error.name}: {error.message}"))
-    page.on("console", lambda message: browser_log.console.append((message.type, message.text)))
-    yield page
-    late = browser_log.errors[browser_log.checked:]
-    if late:
-        pytest.fail(f"errors escaped into the page: {late}", pytrace=False)
+    yield _watched_page(context, browser_log)
+    _fail_on_late_errors(browser_log)
+
+
+@pytest.fixture
+def page_for(browser, browser_log, _servers_idle_after_test):
+    """``page_for(locale="de-DE", ...)``: a page like ``page`` in a context with other options."""
+    contexts = []
+
+    def open_page(**options):
+        contexts.append(_new_context(browser, **options))
+        return _watched_page(contexts[-1], browser_log)
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    _fail_on_late_errors(browser_log)
 
 
 # ---- touchpoints ------------------------------------------------------------------------------
@@ -130,9 +159,10 @@ def page(context, browser_log):
 def widget_touchpoint(make_touchpoint, org, host_pages):
     """A touchpoint embedded on the host pages' origin, opening at once on load."""
 
-    def make(metric: str = "nps", trigger: dict | None = None, **kwargs) -> tuple[int, str]:
+    def make(metric: str = "nps", trigger: dict | None = None, survey: dict | None = None,
+             **kwargs) -> tuple[int, str]:
         return make_touchpoint(org, name=kwargs.pop("name", f"Widget {metric}"),
-                               allowed_origins=[host_pages.origin], survey={"metric": metric},
+                               allowed_origins=[host_pages.origin], survey={"metric": metric, **(survey or {})},
                                trigger=trigger or {"mode": "load", "delay_seconds": 0}, **kwargs)
 
     return make

@@ -124,7 +124,8 @@ class HostPages:
     """Pages embedding the widget, on ``origin`` (listed by the touchpoints the tests make)
     and on ``foreign_origin`` (listed by none): ``/plain``, and ``/hostile`` with hostile CSS
     and a strict Content-Security-Policy header. Query: ``pk``, and ``cid``, ``email``,
-    ``trigger`` for the script's data-customer-id, data-customer-email and data-trigger."""
+    ``trigger``, ``style_nonce``, ``script_nonce`` for the script's data-customer-id,
+    data-customer-email, data-trigger, data-style-nonce and nonce."""
 
     api: str
     origin: str = ""
@@ -151,7 +152,8 @@ class HostPages:
         hostile = request.path == "/hostile"
         extra = "".join(f' {attr}="{html.escape(request.args[key])}"'
                         for attr, key in (("data-customer-id", "cid"), ("data-customer-email", "email"),
-                                          ("data-trigger", "trigger")) if key in request.args)
+                                          ("data-trigger", "trigger"), ("data-style-nonce", "style_nonce"),
+                                          ("nonce", "script_nonce")) if key in request.args)
         title = "Hostile host page" if hostile else "Plain host page"
         body = PAGE.format(title=title, nonce=self.nonce, css=PLAIN_CSS + (HOSTILE_CSS if hostile else ""),
                            api=self.api, pk=html.escape(request.args.get("pk", "")), extra=extra)

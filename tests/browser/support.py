@@ -15,6 +15,10 @@ QUEUE_KEY = "feedback_widget.pending.v1"
 COMMENT_PROMPT = "What is the main reason for your score?"
 LOW_SCORE_PROMPT = "We are sorry. What should we have done better?"
 THANKS = "Thank you for your feedback!"
+SAVED = "Thanks! Your score was saved."
+QUEUED = "Your score could not be sent yet; it will be sent later."
+REFUSED = "Sorry, your score could not be saved."
+OPENED = "A short survey opened at the end of this page."
 
 
 def stored_responses(app) -> list[dict]:
@@ -65,6 +69,11 @@ SURVEY_GET = api_call("GET", r"^/w/[^/]+/survey$")
 def score_button(page, n: int):
     """The score's button, found the way assistive technology names it: by its number."""
     return page.get_by_role("button", name=str(n), exact=True)
+
+
+def live_region(page):
+    """The widget's polite live region: what a screen reader is told without moving focus."""
+    return page.locator("feedback-widget [aria-live=polite]")
 
 
 def queue(page) -> list[dict]:

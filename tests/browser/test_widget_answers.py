@@ -16,9 +16,11 @@ from feedback_service.models import Touchpoint
 from feedback_service.services.demo import ensure_demo
 from feedback_service.tenancy import tenant_scope
 
-from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, LOW_SCORE_PROMPT, SCORE_POST, SURVEY_GET,
-                      THANKS, record_requests, score_button, stored_displays, stored_responses,
-                      wait_until_queue_empty)
+from feedback_service.services.touchpoints import update_touchpoint
+
+from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, LOW_SCORE_PROMPT, QUEUED, REFUSED, SAVED,
+                      SCORE_POST, SURVEY_GET, THANKS, live_region, queue, record_requests, score_button,
+                      stored_displays, stored_responses, wait_until_queue_empty)
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +96,86 @@ def test_the_host_page_shows_the_survey_with_context(app, page, browser_log, hos
     assert row["touchpoint_id"] == tp_id and row["score"] == 6 and row["comment"] is None
     assert row["context"] == {"order_id": "A-1001"}
     assert [d["touchpoint_id"] for d in stored_displays(app)] == [tp_id]
+    browser_log.assert_no_page_errors()
+
+
+# ---- what the customer is told became of the score ------------------------------------------------
+
+@pytest.mark.parametrize("outcome", ["stored", "refused", "server error", "offline"])
+def test_the_live_region_says_saved_only_once_the_score_was_stored(app, org, page, browser_log, host_pages,
+                                                                   widget_touchpoint, outcome):
+    tp_id, pk = widget_touchpoint("nps")
+    if outcome in ("server error", "offline"):
+        def down(route):
+            if outcome == "offline":
+                return route.abort("internetdisconnected")
+            route.fulfill(status=503, json={"code": 503, "status": "Service Unavailable", "message": "down"},
+                          headers={"Access-Control-Allow-Origin": host_pages.origin})
+        page.route(lambda url: "/responses" in url, down)
+    page.goto(host_pages.url(pk=pk))
+    expect(page.get_by_role("dialog")).to_be_visible()
+    if outcome == "refused":
+        # The owner made it a CSAT survey (1-5) while the customer was reading: 8 is refused, a 422.
+        with app.app_context(), org.scope():
+            update_touchpoint(tp_id, {"survey": {"metric": "csat"}})
+            commit()
+    answers = []
+    page.on("response", lambda response: SCORE_POST(response) and answers.append(response.status))
+    score_button(page, 8).click()
+
+    expect(live_region(page)).to_have_text({"stored": SAVED, "refused": REFUSED}.get(outcome, QUEUED))
+    assert answers == {"stored": [201], "refused": [422], "server error": [503], "offline": []}[outcome]
+    comment = page.get_by_role("textbox", name=COMMENT_PROMPT)
+    if outcome == "refused":
+        # Nothing to add a comment to: the card says so and offers only its close button.
+        expect(comment).to_be_hidden()
+        expect(page.get_by_role("button", name="Close")).to_be_focused()
+        wait_until_queue_empty(page)  # never retried: it can never succeed
+        assert stored_responses(app) == []
+    else:
+        expect(comment).to_be_focused()
+        if outcome == "stored":
+            [row] = stored_responses(app)
+            assert (row["touchpoint_id"], row["score"]) == (tp_id, 8)
+            wait_until_queue_empty(page)
+        else:
+            [entry] = queue(page)  # kept, to be sent on the next load
+            assert entry["body"]["score"] == 8
+            assert stored_responses(app) == []
+    browser_log.assert_no_page_errors()
+
+
+# ---- in the survey's language -------------------------------------------------------------------------
+
+ITALIAN = {"question": "Com'è andata la consegna?", "comment_prompt": "Che cosa possiamo migliorare?",
+           "texts": {"send": "Invia", "close": "Chiudi", "skip": "Nessun commento",
+                     "sent_score": "Grazie! Il tuo voto è stato salvato."}}
+
+
+def test_a_german_browser_shown_the_italian_translation_gets_its_button_words(app, page_for, browser_log,
+                                                                             host_pages, widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat", survey={"translations": {"it": ITALIAN}})
+    # German first, Italian second; the survey has no German, so Italian it is.
+    page = page_for(locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9,it;q=0.8"})
+    page.goto(host_pages.url(pk=pk))
+
+    dialog = page.get_by_role("dialog", name=ITALIAN["question"])
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("lang", "it")
+    expect(page.get_by_role("button", name="Chiudi", exact=True)).to_be_visible()
+    with page.expect_response(SCORE_POST):
+        score_button(page, 4).click()
+    expect(live_region(page)).to_have_text("Grazie! Il tuo voto è stato salvato.")
+    page.get_by_role("textbox", name=ITALIAN["comment_prompt"]).fill("Niente da dire")
+    expect(page.get_by_role("button", name="Nessun commento", exact=True)).to_be_visible()
+    with page.expect_response(COMMENT_PATCH) as patched:
+        page.get_by_role("button", name="Invia", exact=True).click()
+    assert patched.value.status == 200
+    # A word the translation does not give is English, never the browser's German.
+    expect(live_region(page)).to_have_text(THANKS)
+
+    [row] = stored_responses(app)
+    assert (row["touchpoint_id"], row["score"], row["comment"]) == (tp_id, 4, "Niente da dire")
     browser_log.assert_no_page_errors()
 
 

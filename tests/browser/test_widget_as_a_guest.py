@@ -91,6 +91,89 @@ def test_hostile_css_and_a_strict_csp_do_not_break_it(app, page, browser_log, ho
     browser_log.assert_no_page_errors()
 
 
+# ---- one global, nothing else ------------------------------------------------------------------
+
+# Taken before any script of the page runs (a property of document, so it adds no global itself).
+WINDOW_BEFORE_JS = """Object.defineProperty(document, '__windowBefore',
+                                          {value: Object.getOwnPropertyNames(window)});"""
+WINDOW_ADDED_JS = """() => {
+  const before = new Set(document.__windowBefore);
+  return Object.getOwnPropertyNames(window).filter(k => !before.has(k) && k !== '__violations');
+}"""
+
+
+def test_it_adds_only_feedback_widget_to_window(page, browser_log, host_pages, widget_touchpoint):
+    tp_id, pk = widget_touchpoint("csat")
+    page.add_init_script(WINDOW_BEFORE_JS)
+    page.goto(host_pages.url(pk=pk))
+    # Every path it has run by the end: the flush, the survey, rendering, the score, the comment, close.
+    with page.expect_response(SCORE_POST):
+        score_button(page, 4).click()
+    page.get_by_role("textbox", name=COMMENT_PROMPT).fill("Nothing global")
+    with page.expect_response(COMMENT_PATCH):
+        page.get_by_role("button", name="Send", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.locator("feedback-widget")).to_have_count(0)
+
+    assert page.evaluate(WINDOW_ADDED_JS) == ["FeedbackWidget"]
+    assert page.evaluate("Object.keys(FeedbackWidget).sort()") == ["hide", "show"]
+    assert page.evaluate("Object.isFrozen(FeedbackWidget)") is True
+    assert page.evaluate("customElements.get('feedback-widget')") is None  # no custom element registered
+    browser_log.assert_no_page_errors()
+
+
+# ---- the <style nonce> fallback ------------------------------------------------------------------
+
+# As in browsers without constructable stylesheets (Safari < 16.4).
+NO_ADOPTED_SHEETS_JS = """delete Document.prototype.adoptedStyleSheets;
+delete ShadowRoot.prototype.adoptedStyleSheets;"""
+STYLE_FALLBACK_JS = """() => {
+  const root = document.querySelector('feedback-widget').shadowRoot;
+  const styles = root.querySelectorAll('style');
+  return {adopted: 'adoptedStyleSheets' in root, styles: styles.length,
+          nonce: styles.length ? styles[0].nonce : null,
+          question: getComputedStyle(root.querySelector('.q')).fontSize,
+          card: getComputedStyle(root.querySelector('[role=dialog]')).position};
+}"""
+
+
+@pytest.mark.parametrize("given", ["data-style-nonce", "the script's nonce"])
+def test_without_adopted_stylesheets_its_style_element_carries_the_nonce_a_strict_csp_asks_for(
+        page, browser_log, host_pages, widget_touchpoint, given):
+    tp_id, pk = widget_touchpoint("csat")
+    page.add_init_script(NO_ADOPTED_SHEETS_JS)
+    nonce = {"style_nonce": host_pages.nonce} if given == "data-style-nonce" else {"script_nonce": host_pages.nonce}
+    loaded = page.goto(host_pages.url("hostile", pk=pk, **nonce))
+    assert f"style-src 'nonce-{host_pages.nonce}'" in loaded.headers["content-security-policy"]
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert page.evaluate(STYLE_FALLBACK_JS) == {"adopted": False, "styles": 1, "nonce": host_pages.nonce,
+                                                "question": "16px", "card": "fixed"}
+    box = page.get_by_role("dialog").bounding_box()
+    assert 360 <= box["width"] <= 400 and box["x"] + box["width"] <= 1280, box  # the card, bottom right
+    assert page.evaluate("window.__violations") == []
+    assert browser_log.csp_messages() == []
+    browser_log.assert_no_page_errors()
+
+
+def test_without_adopted_stylesheets_or_a_nonce_the_csp_blocks_its_styles(page, browser_log, host_pages,
+                                                                          widget_touchpoint):
+    # The control for the test above: that page's policy really refuses a <style> without the nonce.
+    tp_id, pk = widget_touchpoint("csat")
+    page.add_init_script(NO_ADOPTED_SHEETS_JS)
+    page.goto(host_pages.url("hostile", pk=pk))
+    page.wait_for_selector("feedback-widget", state="attached")  # (wait_for_function would need eval)
+    styles = page.evaluate(STYLE_FALLBACK_JS)
+    assert styles["styles"] == 1 and styles["nonce"] == "" and styles["card"] != "fixed", styles
+    for _ in range(50):  # the violation is reported by a task of its own
+        if page.evaluate("window.__violations").count(f"style-src-elem inline {host_pages.api}/widget.js"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail(f"no style-src violation: {page.evaluate('window.__violations')}")
+    browser_log.assert_no_page_errors()
+
+
 # ---- an origin the touchpoint does not list -----------------------------------------------------
 
 def test_a_page_on_an_origin_not_allowed_cannot_submit(app, page, browser_log, host_pages, live_server,
@@ -237,7 +320,8 @@ def test_context_the_api_would_refuse_is_trimmed_and_the_answer_kept(app, page, 
     with page.expect_response(DISPLAY_POST) as display:
         shown = page.evaluate("""FeedbackWidget.show({context: {
             order_id: 'A-1001', ['k'.repeat(65)]: 'key too long', '': 'empty key', nested: {a: 1},
-            note: 'a'.repeat(199) + '\\u{1F600}' + 'cut here', nul: 'a\\u0000b', lone: 'x\\ud83dy', n: 3.5}})""")
+            note: 'a'.repeat(199) + '\\u{1F600}' + 'cut here', nul: 'a\\u0000b', lone: 'x\\ud83dy', n: 3.5,
+            big: 1e16, nan: NaN, edge: -1e15}})""")
     assert shown is True and display.value.status == 202
     with page.expect_response(SCORE_POST) as posted:
         score_button(page, 5).click()
@@ -245,6 +329,6 @@ def test_context_the_api_would_refuse_is_trimmed_and_the_answer_kept(app, page, 
 
     [row] = stored_responses(app)
     assert row["context"] == {"order_id": "A-1001", "note": "a" * 199 + "\U0001F600", "nul": "ab", "lone": "xy",
-                              "n": 3.5}
+                              "n": 3.5, "big": "10000000000000000", "edge": -1e15}
     wait_until_queue_empty(page)
     browser_log.assert_no_page_errors()
