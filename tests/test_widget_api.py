@@ -167,6 +167,14 @@ def test_unknown_or_archived_key_is_404(client, org, touchpoint):
     assert client.get(f"/w/{touchpoint['pk']}/survey").status_code == 404
 
 
+def test_a_widget_on_any_page_can_read_that_its_key_is_unknown(client):
+    """So it drops the answer instead of queueing it for retries that can never succeed."""
+    refused = post(client, "pk_doesnotexist", {"score": 5}, origin="https://anywhere.example")
+    assert refused.status_code == 404
+    assert refused.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
+    assert "Access-Control-Allow-Credentials" not in refused.headers
+
+
 def test_honeypot_answers_like_success_and_stores_nothing(app, client, touchpoint):
     answer = post(client, touchpoint["pk"], {"score": 5, "website": "http://spam.example"})
     assert answer.status_code == 201

@@ -88,7 +88,10 @@ def _refuse_origin():
 
 @blp.after_request
 def _cors(response):
-    return cors.add_cors_headers(response, g.get("card") is not None and g.get("origin_allowed", False))
+    # "No survey for this key" is the same answer for every origin, and a widget that can read it
+    # drops the answer instead of retrying it on every page load for a week.
+    unknown_key = response.status_code == 404 and g.get("card") is None
+    return cors.add_cors_headers(response, unknown_key or (g.get("card") is not None and g.get("origin_allowed", False)))
 
 
 def _languages() -> list[str]:
