@@ -81,6 +81,8 @@ class Event(TenantMixin, db.Model):
     higher (see ``services.events.list_events``).
     """
 
+    organization_id_leads_an_index = True
+
     __table_args__ = (
         Index("ix_event_org_id", "organization_id", "id"),
         Index("ix_event_org_txid_id", "organization_id", "txid", "id"),

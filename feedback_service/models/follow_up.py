@@ -19,6 +19,8 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 class FollowUp(TenantMixin, TimestampMixin, db.Model):
     """A customer's comment (or low score) that someone must read and answer."""
 
+    organization_id_leads_an_index = True
+
     __table_args__ = (
         Index("ix_follow_up_status_due", "organization_id", "status", "due_at"),
         Index("ix_follow_up_owner_status", "owner_id", "status"),
@@ -71,6 +73,8 @@ class FollowUpActivity(TenantMixin, db.Model):
 
 class RootCause(TenantMixin, db.Model):
     """The organisation's list of why things go wrong, for resolving follow-ups."""
+
+    organization_id_leads_an_index = True
 
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 

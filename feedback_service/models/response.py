@@ -16,6 +16,8 @@ SENTIMENT_LABELS = ("positive", "neutral", "negative")
 class Customer(TenantMixin, db.Model):
     """One person across every touchpoint and channel: one source of truth."""
 
+    organization_id_leads_an_index = True
+
     __table_args__ = (
         UniqueConstraint("organization_id", "external_id"),
         UniqueConstraint("organization_id", "email"),
@@ -30,6 +32,8 @@ class Customer(TenantMixin, db.Model):
 
 class Response(TenantMixin, TimestampMixin, db.Model):
     """A customer's answer at one touchpoint; stored before anything else happens to it."""
+
+    organization_id_leads_an_index = True
 
     __table_args__ = (
         UniqueConstraint("touchpoint_id", "idempotency_key"),

@@ -21,6 +21,8 @@ team_member = Table(
 class User(TenantMixin, TimestampMixin, db.Model):
     """A member of staff who reads feedback and closes the loop."""
 
+    organization_id_leads_an_index = True
+
     __table_args__ = (UniqueConstraint("organization_id", "email"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +40,8 @@ class User(TenantMixin, TimestampMixin, db.Model):
 
 class Team(TenantMixin, TimestampMixin, db.Model):
     """A department that owns touchpoints and works their follow-ups."""
+
+    organization_id_leads_an_index = True
 
     __table_args__ = (UniqueConstraint("organization_id", "name"),)
 
