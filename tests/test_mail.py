@@ -78,6 +78,9 @@ def test_reply_is_delivered_to_the_customer(mail_app, org, follow_up, smtp_port)
     assert "From: care@stride-shoes.example" in to_customer[0][1]
     [email] = emails(mail_app)
     assert (email.status, email.attempts) == ("sent", 1)
+    shown = client.get(f"/api/v1/follow-ups/{follow_up['id']}", headers=org.headers).json["emails"]
+    assert [(e["to"], e["status"], e["attempts"]) for e in shown if e["kind"] == "reply"] == [
+        ("ann@example.com", "sent", 1)]
 
 
 def test_reply_is_retried_when_the_mail_server_was_down(mail_app, org, follow_up, smtp_port):
@@ -88,6 +91,10 @@ def test_reply_is_retried_when_the_mail_server_was_down(mail_app, org, follow_up
     client.post(f"/api/v1/follow-ups/{follow_up['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
     [email] = emails(mail_app)
     assert (email.status, email.attempts) == ("queued", 1)
+    [shown] = [e for e in client.get(f"/api/v1/follow-ups/{follow_up['id']}", headers=org.headers).json["emails"]
+               if e["kind"] == "reply"]
+    assert (shown["status"], shown["attempts"]) == ("queued", 1)
+    assert shown["last_error"] and shown["next_attempt_at"]  # the API says why, and when it tries again
     assert "ConnectionRefusedError" in email.last_error
     controller, inbox = start_inbox(smtp_port)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models import STATUSES
-from ..services import customers
+from ..services import customers, follow_up_queries
 from ..services.follow_ups import MOVES
 from .common import ListArgs, Schema, id_field, instant_field, name_field
 from .responses import TimelineEntrySchema
@@ -69,10 +69,30 @@ class FollowUpSchema(Schema):
     updated_at = fields.DateTime()
 
 
+class EmailSchema(Schema):
+    """An email this follow-up sent, or is still trying to: a reply, a notice to staff."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "reply, assignment, escalation, …"})
+    to = fields.String(attribute="to_address")
+    subject = fields.String()
+    status = fields.String(metadata={"description": "queued, sent, failed (retries used up), or outbox "
+                                                    "(no SMTP_URL: kept, not sent)"})
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
 class FollowUpDetailSchema(FollowUpSchema):
     activity = fields.List(fields.Nested(ActivitySchema))
+    emails = fields.Method("_emails", metadata={"description": "Its replies and notices, with their delivery."})
     customer = fields.Method("_customer", metadata={
         "description": "The customer with their whole timeline, so nobody asks them to repeat their story."})
+
+    def _emails(self, follow_up):
+        return EmailSchema(many=True).dump(follow_up_queries.emails_for_follow_up(follow_up.id))
 
     def _customer(self, follow_up):
         customer = follow_up.response.customer
