@@ -95,6 +95,31 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+# Settings that are numbers: (type, the least value allowed or None, what the number is).
+NUMBERS: dict[str, tuple[type, float | None, str]] = {
+    "WEBHOOK_EVENT_RETENTION_DAYS": (int, 1, "a whole number of days"),
+    "EVENT_LOG_SETTLE_SECONDS": (float, 0, "a number of seconds"),
+    "TRUSTED_PROXY_COUNT": (int, 0, "the number of proxies in front (0, 1, 2…)"),
+    "TOUCHPOINT_CACHE_SECONDS": (float, 0, "a number of seconds (0: no cache)"),
+    "SENTIMENT_POSITIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. 0.05"),
+    "SENTIMENT_NEGATIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. -0.05"),
+    "SWEEP_INTERVAL": (int, 1, "a whole number of seconds"),
+    # How old a pending comment must be before the sweep enqueues it again.
+    "SENTIMENT_GRACE_SECONDS": (int, 0, "a whole number of seconds"),
+    "SENTIMENT_DRAIN_LANES": (int, 1, "a whole number, at least 1"),
+}
+
+
+def _number(name: str, text: str, kind: type, least: float | None, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or (least is not None and value < least):
+        raise ConfigError(f"{name} must be {what}; it is {text!r}.")
+    return value
+
+
 def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
     """Translate the documented environment variables into config keys."""
     config: dict[str, Any] = {}
@@ -116,52 +141,9 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         config["WEBHOOK_ALLOW_PRIVATE_URLS"] = _as_bool(environ["WEBHOOK_ALLOW_PRIVATE_URLS"])
     if environ.get("WEBHOOK_RETRY_SCHEDULE"):
         config["WEBHOOK_RETRY_SCHEDULE"] = environ["WEBHOOK_RETRY_SCHEDULE"]
-    if environ.get("WEBHOOK_EVENT_RETENTION_DAYS"):
-        try:
-            config["WEBHOOK_EVENT_RETENTION_DAYS"] = int(environ["WEBHOOK_EVENT_RETENTION_DAYS"])
-        except ValueError as exc:
-            raise ConfigError("WEBHOOK_EVENT_RETENTION_DAYS must be a whole number of days") from exc
-    if environ.get("EVENT_LOG_SETTLE_SECONDS"):
-        try:
-            config["EVENT_LOG_SETTLE_SECONDS"] = float(environ["EVENT_LOG_SETTLE_SECONDS"])
-        except ValueError as exc:
-            raise ConfigError("EVENT_LOG_SETTLE_SECONDS must be a number of seconds") from exc
-    if environ.get("TRUSTED_PROXY_COUNT"):
-        try:
-            config["TRUSTED_PROXY_COUNT"] = int(environ["TRUSTED_PROXY_COUNT"])
-        except ValueError as exc:
-            raise ConfigError("TRUSTED_PROXY_COUNT must be the number of proxies in front (0, 1, 2…)") from exc
-        if config["TRUSTED_PROXY_COUNT"] < 0:
-            raise ConfigError("TRUSTED_PROXY_COUNT must be the number of proxies in front (0, 1, 2…)")
-    if environ.get("TOUCHPOINT_CACHE_SECONDS"):
-        try:
-            config["TOUCHPOINT_CACHE_SECONDS"] = float(environ["TOUCHPOINT_CACHE_SECONDS"])
-        except ValueError as exc:
-            raise ConfigError("TOUCHPOINT_CACHE_SECONDS must be a number of seconds (0: no cache)") from exc
-    for name in ("SENTIMENT_POSITIVE_THRESHOLD", "SENTIMENT_NEGATIVE_THRESHOLD"):
+    for name, (kind, least, what) in NUMBERS.items():
         if environ.get(name):
-            try:
-                config[name] = float(environ[name])
-            except ValueError as exc:
-                raise ConfigError(f"{name} must be a VADER compound score between -1 and 1, e.g. 0.05") from exc
-    if environ.get("SWEEP_INTERVAL"):
-        try:
-            config["SWEEP_INTERVAL"] = int(environ["SWEEP_INTERVAL"])
-        except ValueError as exc:
-            raise ConfigError("SWEEP_INTERVAL must be a whole number of seconds") from exc
-    if environ.get("SENTIMENT_GRACE_SECONDS"):
-        # How old a pending comment must be before the sweep enqueues it again.
-        try:
-            config["SENTIMENT_GRACE_SECONDS"] = int(environ["SENTIMENT_GRACE_SECONDS"])
-        except ValueError as exc:
-            raise ConfigError("SENTIMENT_GRACE_SECONDS must be a whole number of seconds") from exc
-    if environ.get("SENTIMENT_DRAIN_LANES"):
-        try:
-            config["SENTIMENT_DRAIN_LANES"] = int(environ["SENTIMENT_DRAIN_LANES"])
-        except ValueError as exc:
-            raise ConfigError("SENTIMENT_DRAIN_LANES must be a whole number") from exc
-        if config["SENTIMENT_DRAIN_LANES"] < 1:
-            raise ConfigError("SENTIMENT_DRAIN_LANES must be at least 1")
+            config[name] = _number(name, environ[name], kind, least, what)
     return config
 
 
