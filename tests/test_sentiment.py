@@ -8,8 +8,10 @@ import logging
 from datetime import datetime
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from feedback_service import create_app
 from feedback_service.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Event, FollowUp, FollowUpActivity, Response
@@ -225,8 +227,6 @@ def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_
         db.session.execute(Response.__table__.insert(), rows)
         commit()
     monkeypatch.setitem(app.config, "SENTIMENT_DRAIN_LANES", 3)
-    # The session's in-process `db upgrade` ran Alembic's fileConfig, which disables existing loggers.
-    monkeypatch.setattr(logging.getLogger("feedback_service.tasks.sentiment"), "disabled", False)
     caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
 
     with app.app_context():
@@ -249,6 +249,26 @@ def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_
         assert len(threads) == 3  # the lanes did share the backlog
     else:
         assert len(threads) == 1  # SQLite has one writer at a time: one lane
+
+
+def test_a_migration_run_in_process_leaves_the_scoring_log_on(app, app_config, fresh_database_url, org,
+                                                              touchpoint, make_response, caplog):
+    migrated = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": fresh_database_url})
+    try:
+        with migrated.app_context():
+            upgrade()  # Alembic's env.py configures logging from alembic.ini
+    finally:
+        with migrated.app_context():
+            db.engine.dispose()
+    make_response(org, touchpoint, comment="Lovely help from Sofia.")
+    caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
+
+    with app.app_context():
+        drain_pending()
+
+    assert not logging.getLogger("feedback_service.tasks.sentiment").disabled
+    assert [r.getMessage() for r in caplog.records if r.name == "feedback_service.tasks.sentiment"] == [
+        "scored a batch of 1 responses"]
 
 
 def test_the_claim_reads_only_the_batch_it_takes_not_the_backlog_or_the_scored(app, org, touchpoint,
