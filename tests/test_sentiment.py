@@ -5,7 +5,7 @@ SQLite and on PostgreSQL, whose write path is a single set-based statement."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from flask_migrate import upgrade
@@ -164,6 +164,25 @@ def test_a_response_is_scored_once_however_often_its_job_runs(app, org, touchpoi
 
     assert written == [1, 0, 0]
     assert len(scored_events(app)) == 1
+
+
+def test_an_events_created_at_is_utc_in_pythons_iso_shape_whatever_the_sessions_time_zone(
+        app, org, touchpoint, make_response, database_kind):
+    on_the_second = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    with_a_fraction = datetime(2026, 3, 1, 23, 30, 5, 123400, tzinfo=UTC)
+    ids = [make_response(org, touchpoint, comment="Great service!", created_at=at)
+           for at in (on_the_second, with_a_fraction)]
+
+    with app.app_context():
+        if database_kind == "postgresql":
+            # For the scoring transaction only (SET LOCAL): the pooled connection keeps UTC.
+            db.session.execute(text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))
+            assert db.session.scalar(text("SHOW TIME ZONE")) == "Asia/Tokyo"
+        assert score_responses(ids) == 2
+    stamps = [e["response"]["created_at"] for e in scored_events(app)]
+
+    assert stamps == [on_the_second.isoformat(), with_a_fraction.isoformat()]
+    assert stamps == ["2026-03-01T23:30:00+00:00", "2026-03-01T23:30:05.123400+00:00"]
 
 
 def test_labels_follow_the_configured_thresholds(app, org, touchpoint, make_response, monkeypatch):

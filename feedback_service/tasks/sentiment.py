@@ -74,7 +74,9 @@ def _score_rows(rows, turn: AbstractContextManager | None = None) -> int:
 # hashed every pending row for every batch. Its RETURNING feeds the events
 # straight from the rows it wrote, so nothing is read twice and only rows
 # actually written get an event. PostgreSQL builds the events' JSON itself, in
-# the same shape as ``_event_data`` below.
+# the same shape as ``_event_data`` below, the response's created_at too: in
+# UTC, as Python's isoformat() writes it (to_jsonb would follow the session's
+# TimeZone, and trims the fraction's zeros).
 _SCORE_AND_LOG = """
     WITH s AS (
         SELECT * FROM unnest(CAST(%(ids)b AS integer[]), CAST(%(statuses)b AS text[]),
@@ -92,14 +94,17 @@ _SCORE_AND_LOG = """
             AND response.id BETWEEN CAST(%(first)s AS integer) AND CAST(%(last)s AS integer)
         RETURNING response.id, response.organization_id, response.touchpoint_id, response.survey_version_id,
             response.customer_id, response.score, response.metric, response.comment, response.context,
-            response.source, response.created_at, s.status, s.reason, s.compound, s.positive, s.neutral,
-            s.negative, s.label
+            response.source, response.created_at AT TIME ZONE 'UTC' AS created_utc, s.status, s.reason,
+            s.compound, s.positive, s.neutral, s.negative, s.label
     )
     INSERT INTO event (organization_id, type, created_at, data)
     SELECT r.organization_id, 'response.scored', %(now)s, jsonb_build_object(
         'response', jsonb_build_object(
             'id', r.id, 'score', r.score, 'metric', r.metric, 'comment', r.comment,
-            'context', r.context, 'source', r.source, 'created_at', to_jsonb(r.created_at),
+            'context', r.context, 'source', r.source, 'created_at',
+                to_char(r.created_utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+                || CASE WHEN date_trunc('second', r.created_utc) = r.created_utc THEN ''
+                        ELSE to_char(r.created_utc, '.US') END || '+00:00',
             'sentiment', jsonb_build_object(
                 'status', r.status, 'reason', r.reason, 'compound', r.compound, 'positive', r.positive,
                 'neutral', r.neutral, 'negative', r.negative, 'label', r.label)),
