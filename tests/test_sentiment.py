@@ -5,6 +5,7 @@ SQLite and on PostgreSQL, whose write path is a single set-based statement."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -14,9 +15,9 @@ from sqlalchemy import func, select, text
 from feedback_service import create_app
 from feedback_service.database import commit
 from feedback_service.extensions import db
-from feedback_service.models import Event, FollowUp, FollowUpActivity, Response
+from feedback_service.models import Event, FollowUp, FollowUpActivity, Response, WebhookDelivery, WebhookEndpoint
 from feedback_service.services import follow_ups, sentiment
-from feedback_service.tasks.sentiment import drain_pending, rescore, score_responses
+from feedback_service.tasks.sentiment import _score_rows, drain_pending, rescore, score_responses
 
 
 @pytest.fixture
@@ -35,6 +36,29 @@ def sentiment_of(app, response_id: int) -> tuple:
     with app.app_context():
         r = db.session.get(Response, response_id)
         return (r.sentiment_status, r.sentiment_reason, r.sentiment_label, r.sentiment_compound)
+
+
+def events_per_response(app) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for event in scored_events(app):
+        counts[event["response"]["id"]] = counts.get(event["response"]["id"], 0) + 1
+    return counts
+
+
+def delivery_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(WebhookDelivery))
+
+
+@pytest.fixture
+def scored_hook(app, org):
+    """An endpoint that wants every response.scored event; its deliveries fail at once (a closed port)."""
+    with app.app_context(), org.scope():
+        endpoint = WebhookEndpoint(url="http://127.0.0.1:9/scored", events=["response.scored"],
+                                   secret="whsec_" + "A" * 32)
+        db.session.add(endpoint)
+        commit()
+        return endpoint.id
 
 
 def open_follow_up(app, org, response_id: int) -> int:
@@ -164,6 +188,64 @@ def test_a_response_is_scored_once_however_often_its_job_runs(app, org, touchpoi
 
     assert written == [1, 0, 0]
     assert len(scored_events(app)) == 1
+
+
+def test_a_claim_another_job_scored_first_writes_and_logs_nothing(app, org, touchpoint, make_response,
+                                                                  scored_hook):
+    ids = [make_response(org, touchpoint, comment=f"Lovely help, order {n}.") for n in range(3)]
+    with app.app_context():
+        # What a job read before another one wrote: nothing locked these rows for it.
+        claimed = db.session.execute(select(Response.id, Response.comment).where(Response.id.in_(ids))
+                                     .order_by(Response.id)).all()
+        db.session.rollback()
+
+    with app.app_context():
+        first = score_responses(ids)
+    with app.app_context():
+        late = _score_rows(claimed)
+        commit()
+
+    assert (first, late) == (3, 0)
+    assert events_per_response(app) == {rid: 1 for rid in ids}
+    assert delivery_count(app) == 3
+
+
+def test_two_jobs_scoring_the_same_rows_at_once_log_each_row_once(app, org, touchpoint, make_response,
+                                                                  scored_hook):
+    ids = [make_response(org, touchpoint, comment=f"Fast delivery, great service, order {n}.") for n in range(40)]
+    start, written, failures = threading.Barrier(2), [], []
+
+    def job():
+        with app.app_context():
+            start.wait()
+            try:
+                written.append(score_responses(ids))
+            except Exception as error:  # pragma: no cover - reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert failures == []
+    assert sum(written) == 40
+    assert events_per_response(app) == {rid: 1 for rid in ids}
+    assert delivery_count(app) == 40
+
+
+def test_a_job_run_twice_in_a_row_logs_each_row_once(app, org, touchpoint, make_response, scored_hook):
+    ids = [make_response(org, touchpoint, comment=f"Parcel {n} arrived late and damaged.") for n in range(5)]
+
+    with app.app_context():
+        written = [score_responses(ids), score_responses(ids), drain_pending()]
+
+    assert written == [5, 0, 0]
+    assert events_per_response(app) == {rid: 1 for rid in ids}
+    assert delivery_count(app) == 5
 
 
 def test_an_events_created_at_is_utc_in_pythons_iso_shape_whatever_the_sessions_time_zone(
