@@ -292,6 +292,96 @@ def test_rescoring_after_a_threshold_change_writes_new_labels_and_events(app, or
     assert [e["response"]["sentiment"]["label"] for e in scored_events(app)] == ["positive", "neutral"]
 
 
+def state_of(app, response_id: int) -> tuple:
+    with app.app_context():
+        r = db.session.get(Response, response_id)
+        return (r.sentiment_label, r.sentiment_compound, r.scored_at, r.updated_at)
+
+
+@pytest.fixture
+def scored_comments(app, org, make_touchpoint, make_response):
+    """Comments at two touchpoints, one of them old, all scored with the default thresholds."""
+    delivery, _ = make_touchpoint(org, name="Delivery", survey={"metric": "csat"})
+    returns, _ = make_touchpoint(org, name="Returns", survey={"metric": "csat"})
+    old = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    rows = {
+        "delivery okay": make_response(org, delivery, comment="It was okay."),  # compound 0.2263
+        "delivery great": make_response(org, delivery, comment="Excellent service, thank you so much!"),
+        "delivery bad": make_response(org, delivery, comment="Terrible, never again."),
+        "delivery german": make_response(org, delivery, comment="Sehr schlecht"),
+        "returns okay": make_response(org, returns, comment="It was okay."),
+        "returns okay, old": make_response(org, returns, comment="It was okay.", created_at=old),
+        "returns great, old": make_response(org, returns, comment="Excellent service, thank you so much!",
+                                            created_at=old),
+    }
+    with app.app_context():
+        assert drain_pending() == len(rows)
+    return {"delivery": delivery, "returns": returns, **rows}
+
+
+def scored_event_ids(app) -> list[int]:
+    return [e["response"]["id"] for e in scored_events(app)]
+
+
+def test_rescore_for_one_touchpoint_logs_only_the_comments_whose_label_changed(app, runner, scored_comments,
+                                                                                monkeypatch):
+    before = {key: state_of(app, rid) for key, rid in scored_comments.items() if " " in key}
+    logged = len(scored_events(app))
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    result = runner.invoke(args=["rescore", "--touchpoint", str(scored_comments["delivery"])])
+
+    assert result.exit_code == 0, result.output
+    assert "Re-scoring 4 comments" in result.stderr  # the progress bar
+    assert result.stdout.strip() == "Checked 4 comments: 1 changed (one response.scored event each), 3 unchanged."
+    okay = scored_comments["delivery okay"]
+    assert scored_event_ids(app)[logged:] == [okay]
+    assert scored_events(app)[-1]["response"]["sentiment"]["label"] == "neutral"
+    assert state_of(app, okay)[:2] == ("neutral", 0.2263)
+    assert state_of(app, okay)[2] > before["delivery okay"][2]
+    # Nothing else was written: not the others at the touchpoint, not another touchpoint's.
+    assert {key: state_of(app, rid) for key, rid in scored_comments.items() if " " in key and key != "delivery okay"} \
+        == {key: state for key, state in before.items() if key != "delivery okay"}
+
+
+def test_rescore_since_a_date_leaves_older_comments_alone(app, runner, scored_comments, monkeypatch):
+    logged = len(scored_events(app))
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+
+    result = runner.invoke(args=["rescore", "--since", "2025-01-01"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "Checked 5 comments: 2 changed (one response.scored event each), 3 unchanged."
+    assert scored_event_ids(app)[logged:] == [scored_comments["delivery okay"], scored_comments["returns okay"]]
+    assert state_of(app, scored_comments["returns okay, old"])[0] == "positive"
+
+
+def test_rescore_with_nothing_changed_logs_nothing(app, runner, scored_comments, monkeypatch):
+    logged = len(scored_events(app))
+
+    unchanged = runner.invoke(args=["rescore"])
+    monkeypatch.setitem(app.config, "SENTIMENT_POSITIVE_THRESHOLD", 0.5)
+    changed = runner.invoke(args=["rescore", "--touchpoint", str(scored_comments["returns"])])
+    again = runner.invoke(args=["rescore", "--touchpoint", str(scored_comments["returns"])])
+
+    assert unchanged.stdout.strip() == "Checked 7 comments: 0 changed (one response.scored event each), 7 unchanged."
+    assert changed.stdout.strip() == "Checked 3 comments: 2 changed (one response.scored event each), 1 unchanged."
+    assert again.stdout.strip() == "Checked 3 comments: 0 changed (one response.scored event each), 3 unchanged."
+    assert sorted(scored_event_ids(app)[logged:]) == sorted([scored_comments["returns okay"],
+                                                             scored_comments["returns okay, old"]])
+
+
+def test_rescore_scores_a_comment_still_pending_and_logs_it(app, org, touchpoint, make_response):
+    pending = make_response(org, touchpoint, comment="Lovely help from Sofia.")
+
+    with app.app_context():
+        assert rescore([pending]) == 1
+        assert rescore([pending]) == 0
+
+    assert sentiment_of(app, pending)[:3] == ("scored", None, "positive")
+    assert scored_event_ids(app) == [pending]
+
+
 def test_scoring_a_batch_recomputes_the_priority_of_the_follow_ups_it_changes(app, org, touchpoint,
                                                                                make_response):
     furious = make_response(org, touchpoint, score=1, comment="Horrible, rude and useless. I am furious!")

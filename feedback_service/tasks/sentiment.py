@@ -10,7 +10,8 @@ Jobs never receive rows, only ids or nothing at all:
 
 Every write is ``UPDATE … WHERE sentiment_status = 'pending'``: a job that runs
 twice, or a sweep that re-enqueued work already done, writes nothing more.
-The write reports the rows it changed (``RETURNING``), and only those get a
+``rescore(ids)`` writes only the rows whose sentiment it changes. Either way
+the write reports the rows it changed (``RETURNING``), and only those get a
 ``response.scored`` event (with the webhook deliveries it owes), whatever the
 claim read. The scores, their events and the follow-ups' new priorities
 commit together. What a score is lives in ``services.sentiment``.
@@ -25,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 
 from flask import current_app
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, text
 
 from ..database import commit, in_ids
 from ..extensions import db
@@ -46,10 +47,13 @@ _sv = SurveyVersion.__table__
 _cu = Customer.__table__
 
 _SENTIMENT_KEYS = ("status", "reason", "compound", "positive", "neutral", "negative", "label")
+_SENTIMENT_COLUMNS = tuple(_table.c[f"sentiment_{key}"] for key in _SENTIMENT_KEYS)
 
 # Which rows a write may change. A drain's and a job's: those still pending
 # (another job may have scored a claimed row since, where nothing locked it).
-PENDING = "pending"
+# A rescore's: those whose stored sentiment differs from the new one (a row
+# scored the same way again is left alone, and gets no event).
+PENDING, CHANGED = "pending", "changed"
 
 
 def _score_rows(rows, turn: AbstractContextManager | None = None) -> int:
@@ -139,6 +143,10 @@ _SCORE_AND_LOG = """
 """
 _ONLY_POSTGRESQL = {
     PENDING: "response.sentiment_status = 'pending'",
+    CHANGED: "response.comment IS NOT NULL AND (response.sentiment_status, response.sentiment_reason, "
+             "response.sentiment_compound, response.sentiment_positive, response.sentiment_neutral, "
+             "response.sentiment_negative, response.sentiment_label) IS DISTINCT FROM "
+             "(s.status, s.reason, s.compound, s.positive, s.neutral, s.negative, s.label)",
 }
 _SCORE_AND_LOG_POSTGRESQL = {only: _SCORE_AND_LOG.replace("{only}", condition)
                              for only, condition in _ONLY_POSTGRESQL.items()}
@@ -182,6 +190,8 @@ _SCORE_SQLITE = """
 """
 _ONLY_SQLITE = {
     PENDING: "response.sentiment_status = 'pending'",
+    CHANGED: "response.comment IS NOT NULL AND (" + " OR ".join(
+        f"response.sentiment_{key} IS NOT s.{key}" for key in _SENTIMENT_KEYS) + ")",
 }
 # ``now`` as the column type stores it (UTC, in SQLAlchemy's text format).
 _SCORE_SQLITE_BY_ONLY = {only: text(_SCORE_SQLITE.replace("{only}", condition))
@@ -245,12 +255,27 @@ def score_responses(response_ids: list[int]) -> int:
 
 
 def rescore(response_ids: list[int]) -> int:
-    """Score these responses again (after a threshold change, say), whatever their state."""
-    db.session.execute(
-        update(_table).where(_table.c.id.in_(response_ids), _table.c.comment.is_not(None))
-        .values(sentiment_status="pending")
-    )
-    return score_responses(response_ids)
+    """Score these responses' comments again (after a threshold change, say).
+
+    Only the rows whose sentiment changes (label, scores, or skipped or not)
+    are written, each with its ``response.scored`` event; the others keep
+    their ``scored_at`` and ``updated_at``. Returns how many changed.
+    """
+    rows = db.session.execute(
+        select(_table.c.id, _table.c.comment, *_SENTIMENT_COLUMNS)
+        .where(in_ids(_table.c.id, response_ids), _table.c.comment.is_not(None))
+        .order_by(_table.c.id)
+        .with_for_update()  # a lane scoring one of them first is waited for, then compared with
+    ).all()
+    limits = thresholds()
+    changes = []
+    for row in rows:
+        score = score_text(row.comment, limits)
+        if tuple(score[key] for key in _SENTIMENT_KEYS) != tuple(row[2:]):
+            changes.append((row.id, score))
+    changed = _write(changes, CHANGED)
+    commit()  # and dispatch the webhook deliveries the events owe
+    return changed
 
 
 def score_pending_batch(batch: int = BATCH, turn: AbstractContextManager | None = None) -> int:
