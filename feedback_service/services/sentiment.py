@@ -111,11 +111,15 @@ def language_of(text: str) -> str:
             language, _ = detector().classify(text)
             return "und" if language == "en" else language
         lowered = lowered.replace("’", "'")
-    # str.split and strip: a regular expression took three times as long, on every comment.
-    words = [word for token in lowered.split() if (word := token.strip(_PUNCTUATION)) and not word.isdigit()]
+    # Most comments are settled on their tokens as split, in C: stripping
+    # punctuation and numbers off them could only find more English.
+    tokens, vocabulary = lowered.split(), known_words()
+    if len(tokens) > 3 and _english_by_its_words(tokens, sum(map(vocabulary.__contains__, tokens))):
+        return "en"
+    words = [word for token in tokens if (word := token.strip(_PUNCTUATION)) and not word.isdigit()]
     if not words:
         return "en"  # emoji, numbers, punctuation: VADER reads emoji and emoticons
-    known = sum(map(known_words().__contains__, words))
+    known = sum(map(vocabulary.__contains__, words))
     if _english_by_its_words(words, known):
         return "en"
     return _detected(text, _MIN_CONFIDENCE_HALF_KNOWN if known * 2 >= len(words) else _MIN_CONFIDENCE)
