@@ -135,7 +135,12 @@ def email_links(touchpoint_id: int, customer_id: str | None, customer_email: str
               help="Only responses created on or after this date (UTC).")
 @with_appcontext
 def rescore(touchpoint_id: int | None, since) -> None:
-    """Score comments again, e.g. after changing the sentiment thresholds."""
+    """Score comments again, e.g. after changing the sentiment thresholds.
+
+    Only comments whose sentiment changes (label, scores, or skipped or not)
+    are written, and only they get a response.scored event, and so webhook
+    deliveries; the others are left as they are, updated_at included.
+    """
     from datetime import UTC
 
     from sqlalchemy import select
@@ -155,10 +160,11 @@ def rescore(touchpoint_id: int | None, since) -> None:
     if not ids:
         click.echo("No comments match; nothing to re-score.")
         return
-    scored = 0
+    changed = 0
     with click.progressbar(length=len(ids), label=f"Re-scoring {len(ids)} comments", file=sys.stderr) as bar:
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
-            scored += rescore_batch(chunk)
+            changed += rescore_batch(chunk)
             bar.update(len(chunk))
-    click.echo(f"Re-scored {scored} comments.")
+    click.echo(f"Checked {len(ids)} comments: {changed} changed (one response.scored event each), "
+               f"{len(ids) - changed} unchanged.")

@@ -9,9 +9,12 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Logging from alembic.ini, unless it is set up already: ``flask db upgrade``
+# and the tests' in-process upgrades run inside the app, which configured it
+# (create_app), and fileConfig would replace its handlers (pytest's capture
+# among them). Loggers that exist already are the app's own: never disable them.
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

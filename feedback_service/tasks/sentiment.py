@@ -10,20 +10,23 @@ Jobs never receive rows, only ids or nothing at all:
 
 Every write is ``UPDATE … WHERE sentiment_status = 'pending'``: a job that runs
 twice, or a sweep that re-enqueued work already done, writes nothing more.
-The scores, their ``response.scored`` events (with the webhook deliveries
-they owe) and the follow-ups' new priorities commit together. What a score
-is lives in ``services.sentiment``.
+``rescore(ids)`` writes only the rows whose sentiment it changes. Either way
+the write reports the rows it changed (``RETURNING``), and only those get a
+``response.scored`` event (with the webhook deliveries it owes), whatever the
+claim read. The scores, their events and the follow-ups' new priorities
+commit together. What a score is lives in ``services.sentiment``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text
 
 from ..database import commit, in_ids
 from ..extensions import db
@@ -44,23 +47,40 @@ _sv = SurveyVersion.__table__
 _cu = Customer.__table__
 
 _SENTIMENT_KEYS = ("status", "reason", "compound", "positive", "neutral", "negative", "label")
+_SENTIMENT_COLUMNS = tuple(_table.c[f"sentiment_{key}"] for key in _SENTIMENT_KEYS)
+
+# Which rows a write may change. A drain's and a job's: those still pending
+# (another job may have scored a claimed row since, where nothing locked it).
+# A rescore's: those whose stored sentiment differs from the new one (a row
+# scored the same way again is left alone, and gets no event).
+PENDING, CHANGED = "pending", "changed"
 
 
 def _score_rows(rows, turn: AbstractContextManager | None = None) -> int:
-    """Score (id, comment) rows and write them back, with a ``response.scored``
-    event for each and the follow-ups' priorities, in the caller's transaction.
+    """Score (id, comment) rows and write back those still pending, with a
+    ``response.scored`` event for each row written and the follow-ups'
+    priorities, in the caller's transaction; returns how many were written.
 
     ``turn``, when given, is held while scoring (see ``drain_pending``).
     """
     if not rows:
         return 0
-    now, limits = utcnow(), thresholds()
+    limits = thresholds()
     with turn or nullcontext():
         scores = [(rid, score_text(comment or "", limits)) for rid, comment in rows]
+    return _write(scores, PENDING)
+
+
+def _write(scores: list[tuple[int, dict]], only: str) -> int:
+    """Write (id, sentiment) pairs to the rows ``only`` allows, each changed row's
+    event and the follow-ups' priorities; returns how many rows changed."""
+    if not scores:
+        return 0
+    now = utcnow()
     if db.session.get_bind().dialect.name == "postgresql":
-        written = _write_scores_and_events_postgresql(scores, now)
+        written = _write_scores_and_events_postgresql(scores, now, only)
     else:
-        written = _write_scores_and_events(scores, now)
+        written = _write_scores_and_events(scores, now, only)
     # The sentiment may make a follow-up more (or less) urgent.
     refresh_priorities(written)
     return len(written)
@@ -74,7 +94,9 @@ def _score_rows(rows, turn: AbstractContextManager | None = None) -> int:
 # hashed every pending row for every batch. Its RETURNING feeds the events
 # straight from the rows it wrote, so nothing is read twice and only rows
 # actually written get an event. PostgreSQL builds the events' JSON itself, in
-# the same shape as ``_event_data`` below.
+# the same shape as ``_event_data`` below, the response's created_at too: in
+# UTC, as Python's isoformat() writes it (to_jsonb would follow the session's
+# TimeZone, and trims the fraction's zeros).
 _SCORE_AND_LOG = """
     WITH s AS (
         SELECT * FROM unnest(CAST(%(ids)b AS integer[]), CAST(%(statuses)b AS text[]),
@@ -88,18 +110,21 @@ _SCORE_AND_LOG = """
             sentiment_neutral = s.neutral, sentiment_negative = s.negative,
             sentiment_label = s.label, scored_at = %(now)s, updated_at = %(now)s
         FROM s
-        WHERE response.id = s.rid AND response.sentiment_status = 'pending'
+        WHERE response.id = s.rid AND {only}
             AND response.id BETWEEN CAST(%(first)s AS integer) AND CAST(%(last)s AS integer)
         RETURNING response.id, response.organization_id, response.touchpoint_id, response.survey_version_id,
             response.customer_id, response.score, response.metric, response.comment, response.context,
-            response.source, response.created_at, s.status, s.reason, s.compound, s.positive, s.neutral,
-            s.negative, s.label
+            response.source, response.created_at AT TIME ZONE 'UTC' AS created_utc, s.status, s.reason,
+            s.compound, s.positive, s.neutral, s.negative, s.label
     )
     INSERT INTO event (organization_id, type, created_at, data)
     SELECT r.organization_id, 'response.scored', %(now)s, jsonb_build_object(
         'response', jsonb_build_object(
             'id', r.id, 'score', r.score, 'metric', r.metric, 'comment', r.comment,
-            'context', r.context, 'source', r.source, 'created_at', to_jsonb(r.created_at),
+            'context', r.context, 'source', r.source, 'created_at',
+                to_char(r.created_utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+                || CASE WHEN date_trunc('second', r.created_utc) = r.created_utc THEN ''
+                        ELSE to_char(r.created_utc, '.US') END || '+00:00',
             'sentiment', jsonb_build_object(
                 'status', r.status, 'reason', r.reason, 'compound', r.compound, 'positive', r.positive,
                 'neutral', r.neutral, 'negative', r.negative, 'label', r.label)),
@@ -116,14 +141,23 @@ _SCORE_AND_LOG = """
     RETURNING id, organization_id, type, CAST(data -> 'touchpoint' ->> 'id' AS integer) AS touchpoint_id,
         CAST(data -> 'response' ->> 'id' AS integer) AS response_id
 """
+_ONLY_POSTGRESQL = {
+    PENDING: "response.sentiment_status = 'pending'",
+    CHANGED: "response.comment IS NOT NULL AND (response.sentiment_status, response.sentiment_reason, "
+             "response.sentiment_compound, response.sentiment_positive, response.sentiment_neutral, "
+             "response.sentiment_negative, response.sentiment_label) IS DISTINCT FROM "
+             "(s.status, s.reason, s.compound, s.positive, s.neutral, s.negative, s.label)",
+}
+_SCORE_AND_LOG_POSTGRESQL = {only: _SCORE_AND_LOG.replace("{only}", condition)
+                             for only, condition in _ONLY_POSTGRESQL.items()}
 
 
-def _write_scores_and_events_postgresql(scores: list[tuple[int, dict]], now) -> list[int]:
+def _write_scores_and_events_postgresql(scores: list[tuple[int, dict]], now, only: str) -> list[int]:
     text_column = lambda key: [score[key] for _, score in scores]  # noqa: E731
     # Binary arrays take one element type: a compound of exactly 0 must not arrive as an int.
     float_column = lambda key: [None if score[key] is None else float(score[key]) for _, score in scores]  # noqa: E731
     ids = [rid for rid, _ in scores]
-    logged = db.session.connection().exec_driver_sql(_SCORE_AND_LOG, {
+    logged = db.session.connection().exec_driver_sql(_SCORE_AND_LOG_POSTGRESQL[only], {
         "now": now, "ids": ids, "first": min(ids), "last": max(ids), "statuses": text_column("status"),
         "reasons": text_column("reason"), "compounds": float_column("compound"),
         "positives": float_column("positive"), "neutrals": float_column("neutral"),
@@ -134,29 +168,43 @@ def _write_scores_and_events_postgresql(scores: list[tuple[int, dict]], now) -> 
     return [row.response_id for row in logged]
 
 
-_write_score = (
-    update(_table)
-    .where(_table.c.id == bindparam("rid"), _table.c.sentiment_status == "pending")
-    .values(
-        sentiment_status=bindparam("status"),
-        sentiment_reason=bindparam("reason"),
-        sentiment_compound=bindparam("compound"),
-        sentiment_positive=bindparam("positive"),
-        sentiment_neutral=bindparam("neutral"),
-        sentiment_negative=bindparam("negative"),
-        sentiment_label=bindparam("label"),
-        scored_at=bindparam("now"),
-        updated_at=bindparam("now"),
+# Elsewhere (SQLite): one UPDATE … FROM the batch as a JSON array (one
+# parameter, one query text whatever the batch's size), whose RETURNING names
+# the rows it changed; then their events, built in Python. The claim took
+# SQLite's write lock in the usual case, but a transaction begun deferred, or
+# a row scored by a job that read it earlier, must not log a row twice.
+_SCORE_SQLITE = """
+    WITH s AS (
+        SELECT json_extract(value, '$[0]') AS rid, json_extract(value, '$[1]') AS status,
+            json_extract(value, '$[2]') AS reason, json_extract(value, '$[3]') AS compound,
+            json_extract(value, '$[4]') AS positive, json_extract(value, '$[5]') AS neutral,
+            json_extract(value, '$[6]') AS negative, json_extract(value, '$[7]') AS label
+        FROM json_each(:scores)
     )
-)
+    UPDATE response SET sentiment_status = s.status, sentiment_reason = s.reason,
+        sentiment_compound = s.compound, sentiment_positive = s.positive, sentiment_neutral = s.neutral,
+        sentiment_negative = s.negative, sentiment_label = s.label, scored_at = :now, updated_at = :now
+    FROM s
+    WHERE response.id = s.rid AND {only}
+    RETURNING response.id
+"""
+_ONLY_SQLITE = {
+    PENDING: "response.sentiment_status = 'pending'",
+    CHANGED: "response.comment IS NOT NULL AND (" + " OR ".join(
+        f"response.sentiment_{key} IS NOT s.{key}" for key in _SENTIMENT_KEYS) + ")",
+}
+# ``now`` as the column type stores it (UTC, in SQLAlchemy's text format).
+_SCORE_SQLITE_BY_ONLY = {only: text(_SCORE_SQLITE.replace("{only}", condition))
+                         .bindparams(bindparam("now", type_=_table.c.scored_at.type))
+                         for only, condition in _ONLY_SQLITE.items()}
 
 
-def _write_scores_and_events(scores: list[tuple[int, dict]], now) -> list[int]:
-    """Elsewhere (SQLite): one executemany, then the events built in Python."""
-    # The rows were claimed under SQLite's write lock, which this transaction
-    # still holds, so every one of them is still pending and is written here.
-    db.session.execute(_write_score, [{"rid": rid, "now": now, **score} for rid, score in scores])
+def _write_scores_and_events(scores: list[tuple[int, dict]], now, only: str) -> list[int]:
     by_id = dict(scores)
+    batch = json.dumps([[rid, *(score[key] for key in _SENTIMENT_KEYS)] for rid, score in scores])
+    written = db.session.scalars(_SCORE_SQLITE_BY_ONLY[only], {"scores": batch, "now": now}).all()
+    if not written:
+        return []
     rows = db.session.execute(
         select(_table.c.id, _table.c.organization_id, _table.c.score, _table.c.metric, _table.c.comment,
                _table.c.context, _table.c.source, _table.c.created_at, _tp.c.id.label("touchpoint_id"),
@@ -165,7 +213,7 @@ def _write_scores_and_events(scores: list[tuple[int, dict]], now) -> list[int]:
         .join(_tp, _tp.c.id == _table.c.touchpoint_id)
         .join(_sv, _sv.c.id == _table.c.survey_version_id)
         .outerjoin(_cu, _cu.c.id == _table.c.customer_id)
-        .where(_table.c.id.in_(list(by_id)))
+        .where(_table.c.id.in_(written))
         .order_by(_table.c.id)
     ).all()
     # Through the event log's bulk entry, so the webhooks each event owes are written with it.
@@ -207,12 +255,27 @@ def score_responses(response_ids: list[int]) -> int:
 
 
 def rescore(response_ids: list[int]) -> int:
-    """Score these responses again (after a threshold change, say), whatever their state."""
-    db.session.execute(
-        update(_table).where(_table.c.id.in_(response_ids), _table.c.comment.is_not(None))
-        .values(sentiment_status="pending")
-    )
-    return score_responses(response_ids)
+    """Score these responses' comments again (after a threshold change, say).
+
+    Only the rows whose sentiment changes (label, scores, or skipped or not)
+    are written, each with its ``response.scored`` event; the others keep
+    their ``scored_at`` and ``updated_at``. Returns how many changed.
+    """
+    rows = db.session.execute(
+        select(_table.c.id, _table.c.comment, *_SENTIMENT_COLUMNS)
+        .where(in_ids(_table.c.id, response_ids), _table.c.comment.is_not(None))
+        .order_by(_table.c.id)
+        .with_for_update()  # a lane scoring one of them first is waited for, then compared with
+    ).all()
+    limits = thresholds()
+    changes = []
+    for row in rows:
+        score = score_text(row.comment, limits)
+        if tuple(score[key] for key in _SENTIMENT_KEYS) != tuple(row[2:]):
+            changes.append((row.id, score))
+    changed = _write(changes, CHANGED)
+    commit()  # and dispatch the webhook deliveries the events owe
+    return changed
 
 
 def score_pending_batch(batch: int = BATCH, turn: AbstractContextManager | None = None) -> int:
