@@ -26,6 +26,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -155,8 +156,11 @@ def throughput(env: dict, receiver: Receiver, count: int) -> dict:
 
 
 def latency(app, env: dict, receiver: Receiver, pk: str, rate: float, seconds: float) -> dict:
+    # The worker logs two lines a job: to a file. A pipe nobody reads fills up after a few hundred
+    # lines and then blocks the worker in the middle of the run.
+    log = tempfile.NamedTemporaryFile("w+", prefix="bench-webhooks-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=log, text=True)
     try:
         time.sleep(3)  # the worker starts, sweeps, and waits on the queue
         client = app.test_client()
@@ -173,6 +177,12 @@ def latency(app, env: dict, receiver: Receiver, pk: str, rate: float, seconds: f
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
+        log.seek(0)
+        lines = log.read().splitlines()
+        log.close()
+        os.unlink(log.name)
+    if len(receiver.arrivals) < total:
+        print("the worker's last lines:\n" + "\n".join(lines[-15:]), file=sys.stderr)
     delays = sorted(at - datetime.fromisoformat(payload["timestamp"]).timestamp() for at, payload in receiver.arrivals)
     return {"sent": total, "delivered": len(delays), "p50": statistics.median(delays),
             "p99": delays[min(len(delays) - 1, int(len(delays) * 0.99))], "max": delays[-1]}
@@ -210,6 +220,10 @@ def main() -> None:
               f"last arrival ({drained['wall']:.2f}s wall, worker start-up included)")
         print(f"latency: {timed['delivered']}/{timed['sent']} delivered at {args.rate:g} answers/s for "
               f"{args.seconds:g}s; signatures that failed verification: {receiver.bad_signatures}")
+        if timed["delivered"] != timed["sent"]:
+            states = conn.execute(f'SELECT status, attempts, count(*) FROM "{schema}".webhook_delivery '
+                                  "GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+            print(f"deliveries by (status, attempts): {states}")
         ok = (drained["rate"] >= 200 and timed["p50"] < 1 and drained["delivered"] == args.backlog
               and timed["delivered"] == timed["sent"] and receiver.bad_signatures == 0)
         print(f"\n{'PASS' if ok else 'FAIL'}")

@@ -10,9 +10,8 @@ request's jobs run once its response is sent (``_run_inline``).
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +27,8 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 FAILED_JOB_TTL = 7 * 24 * 3600
-# A per-second job stays this long past its second, for the requests that counted on it.
-PER_SECOND_MARGIN = 0.25
+# A job that died holding its mark frees it after this long (the sweep catches up sooner).
+MARK_TTL = 120
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,8 @@ class PendingJob:
     # Jobs whose effect lives in the database keep no result in Redis; a unique
     # id is then free again the moment the job is done.
     result_ttl: int | None = None
-    # A job asked for by every request but done by one job a second (see ``dispatch``).
-    per_second: str | None = None
+    # A drain asked for by every request but done by one job at a time: its mark (see ``_ask_once``).
+    once: str | None = None
 
 
 def redis_connection() -> redis.Redis | None:
@@ -78,17 +77,10 @@ def others_waiting() -> bool:
 
 def enqueue_after_commit(
     func: Callable[..., Any], *args: Any, job_id: str | None = None, queue: str = "default",
-    result_ttl: int | None = None, per_second: str | None = None,
+    result_ttl: int | None = None,
 ) -> None:
-    """Ask for ``func(*args)`` once the current transaction commits.
-
-    ``per_second`` (a job id prefix) coalesces: the work of every transaction
-    that commits within one second is done by one job, ``func(*args,
-    window_end)``, which must take whatever was committed up to ``window_end``
-    (plus ``PER_SECOND_MARGIN``) and not stop before then. Each process asks
-    Redis for it once a second; the requests after that send nothing at all.
-    """
-    after_commit(PendingJob(func, args, job_id, queue, result_ttl, per_second))
+    """Ask for ``func(*args)`` once the current transaction commits."""
+    after_commit(PendingJob(func, args, job_id, queue, result_ttl))
 
 
 def after_commit(job: PendingJob) -> None:
@@ -116,44 +108,38 @@ def dispatch_pending() -> None:
 
 def dispatch(job: PendingJob) -> None:
     if not current_app.config.get("REDIS_URL"):
-        _run_inline(job)  # right now, after this commit: no window to wait for
-        return
-    if not job.per_second:
+        _run_inline(job)
+    elif job.once:
+        _ask_once(job)
+    else:
         _enqueue_rq(job)
+
+
+def _ask_once(job: PendingJob) -> None:
+    """Enqueue a drain unless one is already waiting or running: one Redis command per request.
+
+    The job's mark is a key set with NX just before enqueueing, and deleted by
+    the job (``release``) when it is done. A job releases its mark and then
+    drains once more, so whatever a request committed before finding the mark
+    taken is always taken too: that request committed before it looked, and the
+    job looks again after the mark is gone.
+    """
+    mark = f"feedback:asked:{job.once}"
+    try:
+        if not redis_connection().set(mark, "1", nx=True, ex=MARK_TTL):
+            return  # a drain is waiting or under way: it takes this commit too
+    except Exception:
+        log.warning("could not ask for %s; the sweep will", job.once, exc_info=True)
         return
-    # The second is read after the commit, so the job's window covers the commit.
-    second = int(time.time())
-    job_id = f"{job.per_second}-{second}"
-    if not _asked_already(job_id) and _enqueue_rq(
-            PendingJob(job.func, (*job.args, second + 1), job_id, job.queue, job.result_ttl)):
-        _remember(job_id)
+    if not _enqueue_rq(job):
+        with suppress(Exception):
+            redis_connection().delete(mark)  # so the next request asks again
 
 
-class _Asked:
-    """The per-second job ids this process enqueued lately (each app has its own)."""
-
-    def __init__(self):
-        self.until: dict[str, float] = {}
-        self.lock = threading.Lock()
-
-
-def _asked() -> _Asked:
-    asked = current_app.extensions.get("feedback_jobs_asked")
-    if asked is None:
-        asked = current_app.extensions["feedback_jobs_asked"] = _Asked()
-    return asked
-
-
-def _asked_already(job_id: str) -> bool:
-    return _asked().until.get(job_id, 0) > time.monotonic()
-
-
-def _remember(job_id: str) -> None:
-    asked, now = _asked(), time.monotonic()
-    with asked.lock:
-        if len(asked.until) > 64:
-            asked.until = {key: until for key, until in asked.until.items() if until > now}
-        asked.until[job_id] = now + 2  # its second, and then some: ids are never reused after
+def release(once: str) -> None:
+    """The drain asked for under ``once`` is about to look one last time: later commits ask anew."""
+    with suppress(Exception):
+        redis_connection().delete(f"feedback:asked:{once}")
 
 
 def _enqueue_rq(job: PendingJob) -> bool:

@@ -8,7 +8,6 @@ sweep finds in the database.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -16,7 +15,7 @@ from sqlalchemy import (Boolean, ColumnElement, Integer, String, and_, bindparam
                         literal_column, or_, select, true)
 
 from ..extensions import db
-from ..jobs import enqueue_after_commit
+from ..jobs import PendingJob, after_commit, enqueue_after_commit
 from ..models import Event, WebhookDelivery, WebhookEndpoint, utcnow
 
 
@@ -141,22 +140,22 @@ def _wants(dialect: str, endpoints, event_type, touchpoint_id) -> ColumnElement[
 
 
 def request_sending(delivery_ids: list[int]) -> None:
-    """After the commit: each delivery in-process, or one coalesced drain job on the worker.
+    """After the commit: each delivery in-process, or one drain job on the worker.
 
-    With a worker, one drain job per second (like scoring) serves every
-    delivery created in it, sending them concurrently, instead of one forked
-    job per delivery.
+    With a worker, the drain under way (or waiting) serves every delivery made
+    meanwhile, sending them concurrently, instead of one forked job per
+    delivery; requests ask for one through a mark in Redis (``jobs._ask_once``).
     """
     from ..tasks.webhooks import drain_deliveries, send_delivery
 
     if not _inline():
-        job_id = f"webhook-drain-{int(time.time())}"
-        pending = db.session.info.get("pending_jobs", [])
-        if not any(job.job_id == job_id for job in pending):
-            enqueue_after_commit(drain_deliveries, job_id=job_id, result_ttl=0)
+        after_commit(PendingJob(drain_deliveries, (DRAIN,), result_ttl=0, once=DRAIN))
         return
     for delivery_id in delivery_ids:
         enqueue_after_commit(send_delivery, delivery_id)
+
+
+DRAIN = "webhooks"
 
 
 def _inline() -> bool:

@@ -2,10 +2,10 @@
 
 Both run after the customer's request has committed, so the request does only
 the durable minimum. In-process (no ``REDIS_URL``) they run for that one
-response right after the commit; with a worker, one job per second drains
-everything pending in batches (``jobs.enqueue_after_commit(per_second=…)``:
-a web process asks for it once a second, so the job stays until its second
-is over). Each step is guarded by a flag on the row
+response right after the commit; with a worker, one drain job at a time takes
+everything pending in batches (requests ask for it through a mark in Redis,
+``jobs._ask_once``, so a stream of answers enqueues one job, not one each).
+Each step is guarded by a flag on the row
 (``follow_up_pending``, ``sentiment_status = 'pending'``) that it clears in the
 same transaction as its work, so running twice does nothing more, and the
 sweep finds whatever a lost job left behind.
@@ -14,14 +14,13 @@ sweep finds whatever a lost job left behind.
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..database import commit
 from ..extensions import db
-from ..jobs import PER_SECOND_MARGIN, PendingJob, after_commit, dispatch, others_waiting
+from ..jobs import PendingJob, after_commit, release
 from ..models import Response
 from ..services import follow_ups
 from ..tenancy import tenant_scope
@@ -30,8 +29,8 @@ from .sentiment import drain_pending, score_responses
 log = logging.getLogger(__name__)
 
 FOLLOW_UP_BATCH = 100
-# How often a per-second drain looks again while its second lasts.
-POLL_SECONDS = 0.05
+# The mark under which requests ask for the drain.
+DRAIN = "responses"
 
 
 def request_processing(response_id: int) -> None:
@@ -42,7 +41,7 @@ def request_processing(response_id: int) -> None:
 def processing_job(response_id: int) -> PendingJob:
     """The job that opens the follow-up and scores the comment of a stored response."""
     if current_app.config.get("REDIS_URL"):
-        return PendingJob(process_pending, (), result_ttl=0, per_second="responses")
+        return PendingJob(process_pending, (DRAIN,), result_ttl=0, once=DRAIN)
     return PendingJob(process_responses, ([response_id],))
 
 
@@ -52,26 +51,23 @@ def process_responses(response_ids: list[int]) -> None:
     score_responses(response_ids)
 
 
-def process_pending(window_end: float | None = None) -> None:
+def process_pending(mark: str | None = None) -> None:
     """Everything pending, batch after batch: the worker's drain.
 
-    With ``window_end`` (a per-second job), it keeps looking until that second
-    is over: the requests of that second did not enqueue a job of their own.
-    If other jobs are waiting meanwhile, it hands the rest of its window to a
-    successor queued behind them.
+    Asked for under a ``mark`` (by requests), it gives the mark back when done
+    and then looks once more, for what was committed by requests that found
+    the mark taken.
     """
-    while True:
-        while open_pending_follow_ups() == FOLLOW_UP_BATCH:
-            continue  # a full batch: there may be more
-        scored = drain_pending()
-        if window_end is None or time.time() > window_end + PER_SECOND_MARGIN:
-            return
-        if others_waiting():
-            dispatch(PendingJob(process_pending, (window_end,), job_id=f"responses-rest-{time.time_ns()}",
-                                result_ttl=0))
-            return
-        if not scored:
-            time.sleep(POLL_SECONDS)
+    _drain()
+    if mark is not None:
+        release(mark)
+        _drain()
+
+
+def _drain() -> None:
+    while open_pending_follow_ups() == FOLLOW_UP_BATCH:
+        continue  # a full batch: there may be more
+    drain_pending()
 
 
 def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = FOLLOW_UP_BATCH) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..database import commit
 from ..extensions import db
-from ..jobs import PendingJob, dispatch, get_queue, others_waiting
+from ..jobs import PendingJob, dispatch, get_queue, others_waiting, release
 from ..models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from ..services import ssrf, webhook_signing, webhook_transport, webhooks
 from ..services.webhook_transport import Outcome
@@ -79,8 +79,26 @@ def send_delivery(delivery_id: int) -> str:
     return _record([(claim, outcome)])[0]
 
 
-def drain_deliveries(*, concurrency: int = DRAIN_CONCURRENCY, budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
+def drain_deliveries(mark: str | None = None, *, concurrency: int = DRAIN_CONCURRENCY,
+                     budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
     """Send every due delivery, up to ``concurrency`` at once; returns how many attempts were made.
+
+    Asked for under a ``mark`` (by the transactions that made deliveries), it
+    gives the mark back when done and then drains once more, without lingering,
+    for what was committed by those that found the mark taken.
+    """
+    attempts = _drain(concurrency=concurrency, budget_seconds=budget_seconds,
+                      linger_seconds=LINGER_SECONDS if current_app.config.get("REDIS_URL") else 0.0)
+    if mark is not None:
+        release(mark)
+        attempts += _drain(concurrency=concurrency, budget_seconds=budget_seconds, linger_seconds=0.0)
+    if attempts:
+        log.info("webhook drain made %d attempts", attempts)
+    return attempts
+
+
+def _drain(*, concurrency: int, budget_seconds: float, linger_seconds: float) -> int:
+    """Send due deliveries until none is due (and none came for ``linger_seconds``).
 
     Claims and outcomes go to the database in batches (a claim when half the
     slots are free; outcomes when half the slots have one, or the oldest has
@@ -93,7 +111,6 @@ def drain_deliveries(*, concurrency: int = DRAIN_CONCURRENCY, budget_seconds: fl
     in_flight: dict = {}
     finished: list[tuple[Claim, Outcome]] = []
     first_finished_at = 0.0
-    linger_seconds = LINGER_SECONDS if current_app.config.get("REDIS_URL") else 0.0
     idle_until = time.monotonic() + linger_seconds
     with ThreadPoolExecutor(concurrency, thread_name_prefix="webhook") as pool:
         while True:
@@ -119,8 +136,6 @@ def drain_deliveries(*, concurrency: int = DRAIN_CONCURRENCY, budget_seconds: fl
     if time.monotonic() >= deadline and due_delivery_ids(limit=1):
         # Out of time with work left: a successor job continues after whatever else is queued.
         dispatch(PendingJob(drain_deliveries, (), job_id=f"webhook-drain-more-{time.time_ns()}", result_ttl=0))
-    if attempts:
-        log.info("webhook drain made %d attempts", attempts)
     return attempts
 
 
