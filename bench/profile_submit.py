@@ -9,7 +9,7 @@ answers the throughput bench sends, through Flask's test client into the app
 ``bench/bench_wsgi.py`` builds. It prints
 
 - CPU and wall milliseconds per request (without the profiler),
-- the SQL statements, transactions and savepoints of one request, in order,
+- the SQL statements and Redis commands of one request, in order,
 - the inclusive CPU of the request's cost centres under cProfile (which slows
   Python code about twofold, so read the shares, not the absolute numbers),
 - the functions with the most CPU of their own.
@@ -42,28 +42,29 @@ BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options wer
 # (label, path fragment, function name): inclusive CPU of each, per request.
 COST_CENTRES = [
     ("whole request (Flask.wsgi_app)", "flask/app.py", "wsgi_app"),
-    ("rate limiter check", "flask_limiter/_extension.py", "_check_request_limit"),
-    ("rate limiter headers (after_request)", "flask_limiter/_extension.py", "_Limiter__inject_headers"),
-    ("touchpoint by key (before_request)", "feedback_service/api/widget.py", "_load_touchpoint"),
+    ("rate limiter check (Flask-Limiter)", "feedback_service/extensions.py", "_check_request_limit"),
+    ("  its Redis round trip (EVALSHA)", "limits/storage/redis.py", "incr"),
+    ("touchpoint card (before_request)", "feedback_service/api/widget.py", "_find_touchpoint"),
     ("body parse + SubmitSchema (webargs)", "webargs/core.py", "parse"),
-    ("idempotency lookup", "feedback_service/services/collection.py", "_by_idempotency_key"),
-    ("customer resolve (select/update/insert)", "feedback_service/services/collection.py", "_resolve_customer"),
-    ("request_digest (JSON + sha256)", "feedback_service/services/collection.py", "request_digest"),
-    ("response.created event payload", "feedback_service/services/events.py", "response_payload"),
-    ("follow-up opened for the comment", "feedback_service/services/follow_ups.py", "open_for_response"),
-    ("  outbox emails queued", "feedback_service/services/mail.py", "queue_email"),
-    ("submit_response (all of the above storing)", "feedback_service/services/collection.py", "submit_response"),
-    ("commit + after-commit jobs (database.commit)", "feedback_service/database.py", "commit"),
-    ("  after-commit jobs (scoring or RQ enqueue)", "feedback_service/jobs.py", "dispatch_pending"),
-    ("  VADER polarity_scores", "vaderSentiment/vaderSentiment.py", "polarity_scores"),
-    ("_submitted_body (reload + edit token)", "feedback_service/api/widget.py", "_submitted_body"),
+    ("request_digest (JSON + sha256)", "feedback_service/services/intake.py", "request_digest"),
+    ("submit_response (all the storing)", "feedback_service/services/intake.py", "submit_response"),
+    ("  response.created event payload", "feedback_service/services/events.py", "created_payload"),
+    ("  the one statement (PostgreSQL)", "feedback_service/services/intake_statements.py", "run_in_one_statement"),
+    ("  customer upsert (SQLite, both keys)", "feedback_service/services/customers.py", "resolve_customer_ref"),
+    ("  follow-up and scoring asked for", "feedback_service/services/intake.py", "_request_processing"),
+    ("follow-up prompt", "feedback_service/services/collection.py", "follow_up_prompt"),
+    ("_submitted_body (edit token)", "feedback_service/api/widget.py", "_submitted_body"),
     ("  edit token (itsdangerous)", "feedback_service/services/links.py", "edit_token"),
     ("SubmittedSchema dump (marshmallow)", "marshmallow/schema.py", "dump"),
+    ("commit + after-commit jobs (database.commit)", "feedback_service/database.py", "commit"),
+    ("  after-commit jobs (dispatch_pending)", "feedback_service/jobs.py", "dispatch_pending"),
+    ("    drain mark in Redis (SET NX)", "feedback_service/jobs.py", "_ask_once"),
+    ("after the answer is sent (no REDIS_URL): jobs", "feedback_service/tasks/responses.py", "process_responses"),
+    ("  follow-up opened", "feedback_service/services/follow_ups.py", "open_for_response"),
+    ("  VADER polarity_scores", "vaderSentiment/vaderSentiment.py", "polarity_scores"),
     ("tenant filter hook (do_orm_execute)", "feedback_service/tenancy.py", "_scope_to_tenant"),
     ("SQL compilation (cache misses)", "sqlalchemy/sql/compiler.py", "__init__"),
     ("ORM flushes", "sqlalchemy/orm/session.py", "flush"),
-    ("lazy loads (relationships)", "sqlalchemy/orm/strategies.py", "_load_for_state"),
-    ("reloads of attributes expired by commit", "sqlalchemy/orm/state.py", "_load_expired"),
     ("psycopg execute (driver, incl. waiting)", "psycopg/cursor.py", "execute"),
     ("pool checkout (incl. pre-ping)", "sqlalchemy/pool/base.py", "_checkout"),
     ("logging", "logging/__init__.py", "_log"),
@@ -128,6 +129,8 @@ def profile(args) -> int:
     def one(i: int) -> None:
         body = dict(BODY, customer={"id": f"c-{i % 1000}"}, context={"order_id": f"A-{i}", "page": "/checkout"})
         answer = client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        # Closing the answer runs what a server runs once it is sent: in-process jobs (no REDIS_URL).
+        answer.close()
         if answer.status_code != 201:
             raise SystemExit(f"{answer.status_code}: {answer.get_data(as_text=True)}")
 
@@ -140,24 +143,36 @@ def profile(args) -> int:
         one(i)
     wall, cpu = (time.perf_counter() - wall) / n * 1000, (time.process_time() - cpu) / n * 1000
 
-    # One request's SQL, in order (a customer already seen, as most are).
+    # One request's SQL and Redis commands, in order (a customer already seen, as most are).
+    # Statements are caught at the driver, so those sent on a raw psycopg connection count too.
+    import psycopg
+    import redis
+
     sent: list[str] = []
+    cursor_execute, redis_execute = psycopg.Cursor.execute, redis.Redis.execute_command
+
+    def traced_cursor(self, query, *a, **kw):
+        text = query if isinstance(query, str) else getattr(query, "as_string", lambda _: str(query))(self)
+        sent.append("SQL    " + " ".join(text.split())[:104])
+        return cursor_execute(self, query, *a, **kw)
+
+    def traced_redis(self, *command, **kw):
+        sent.append("Redis  " + " ".join(str(part) for part in command[:2]))
+        return redis_execute(self, *command, **kw)
+
     listeners = {
-        "before_cursor_execute": lambda conn, cur, stmt, params, ctx, many: sent.append(" ".join(stmt.split())[:110]),
-        "begin": lambda conn: sent.append("BEGIN"),
-        "commit": lambda conn: sent.append("COMMIT"),
-        "rollback": lambda conn: sent.append("ROLLBACK"),
-        # These two fire twice per savepoint (a nameless first call): count the named one.
-        "savepoint": lambda conn, name: name and sent.append(f"SAVEPOINT {name}"),
-        "release_savepoint": lambda conn, name, ctx: sent.append(f"RELEASE SAVEPOINT {name}"),
-        "engine_connect": lambda conn: sent.append("(pool checkout: pre-ping SELECT 1)"),
+        "commit": lambda conn: sent.append("SQL    COMMIT"),
+        "engine_connect": lambda conn: sent.append("(pool checkout)"),
     }
+    psycopg.Cursor.execute, redis.Redis.execute_command = traced_cursor, traced_redis
     for name, fn in listeners.items():
         event.listen(Engine, name, fn)
-    one(n // 2)
-    for name, fn in listeners.items():
-        event.remove(Engine, name, fn)
-    sent = [line for i, line in enumerate(sent) if not (line.startswith("RELEASE") and sent[i - 1] == line)]
+    try:
+        one(n // 2)
+    finally:
+        psycopg.Cursor.execute, redis.Redis.execute_command = cursor_execute, redis_execute
+        for name, fn in listeners.items():
+            event.remove(Engine, name, fn)
 
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
@@ -169,10 +184,9 @@ def profile(args) -> int:
     mode = "REDIS_URL set (RQ enqueue, limiter on Redis)" if args.redis else "REDIS_URL unset (in-process scoring)"
     print(f"\nPOST {path.replace(touchpoint['publishable_key'], '{pk}')}, {mode}, {n} requests, one process")
     print(f"  without profiler: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request (Flask test client included)\n")
-    statements = [s for s in sent if not s.startswith("(")]
-    print(f"SQL of one request: {len(statements)} statements/markers "
-          f"({sum(s == 'COMMIT' for s in sent)} commits, {sum(s.startswith('SAVEPOINT') for s in sent)} savepoints, "
-          f"{sum(s.startswith('(pool') for s in sent)} pool checkouts)")
+    print(f"One request sends {sum(s.startswith('SQL') for s in sent)} SQL statements "
+          f"and {sum(s.startswith('Redis') for s in sent)} Redis commands "
+          f"({sum(s.startswith('(pool') for s in sent)} pool checkouts):")
     for line in sent:
         print(f"  {line}")
 

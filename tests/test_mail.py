@@ -137,6 +137,9 @@ def test_the_owner_is_emailed_about_a_new_assignment(mail_app, org, follow_up):
     [notice] = emails(mail_app, kind="assignment")
     assert notice.to_address.endswith("@staff.example")
     assert "Fifteen minutes on hold." in notice.body
+    # Read in a mail client, so the link carries the service's address.
+    base = mail_app.config["PUBLIC_BASE_URL"]
+    assert f"Open it in the console: {base}/follow-ups/{follow_up['id']}" in notice.body
 
 
 def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, org, follow_up, smtp_port):
@@ -151,3 +154,4 @@ def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, 
     [escalation] = emails(mail_app, kind="escalation")
     assert (escalation.status, escalation.to_address) == ("sent", org.admin_email)
     assert [rcpt for rcpt, _ in inbox.messages].count([org.admin_email]) == 1
+    assert f"Open it: {mail_app.config['PUBLIC_BASE_URL']}/follow-ups/{follow_up['id']}" in escalation.body

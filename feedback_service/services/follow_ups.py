@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from functools import wraps
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -264,7 +265,12 @@ def _assignment_text(follow_up: FollowUp) -> str:
             f"Score: {response.score} ({response.metric.upper()})\n"
             f"Comment: {response.comment or '(none)'}\n"
             f"Priority: {follow_up.priority}, due {follow_up.due_at:%Y-%m-%d %H:%M} UTC\n\n"
-            f"Open it in the console: /follow-ups/{follow_up.id}\n")
+            f"Open it in the console: {console_link(follow_up.id)}\n")
+
+
+def console_link(follow_up_id: int) -> str:
+    """Where staff open a follow-up: absolute, because it is read in a mail client."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}/follow-ups/{follow_up_id}"
 
 
 def _tell_admins_of_unassigned(follow_up: FollowUp) -> None:

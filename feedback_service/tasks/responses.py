@@ -84,6 +84,9 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
             follow_ups.open_for_response(db.session.get(Response, response_id))
             db.session.flush()
     commit()  # and send the notices the new follow-ups queued
-    if claimed:
+    # One line per drained batch; in process (one answer at a time) that would be a line per answer.
+    if len(claimed) > 1:
         log.info("opened follow-ups for %d responses", len(claimed))
+    elif claimed:
+        log.debug("opened the follow-up of response %d", claimed[0][0])
     return len(claimed)

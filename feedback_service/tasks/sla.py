@@ -12,7 +12,7 @@ from ..database import commit
 from ..extensions import db
 from ..models import FollowUp, FollowUpActivity, User, utcnow
 from ..services import events, mail
-from ..services.follow_ups import SYSTEM, WATCHED, payload
+from ..services.follow_ups import SYSTEM, WATCHED, console_link, payload
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def check_sla(now: datetime | None = None) -> int:
                              body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
                                   f"is still {follow_up.status}. Owner: "
                                   f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
-                                  f"Open it: /follow-ups/{follow_up.id}\n")
+                                  f"Open it: {console_link(follow_up.id)}\n")
     # database.commit, not the session's: it hands over the escalation emails and the
     # breach webhooks now. Left pending, the sweep's next rollback forgot them, and the
     # emails waited for a later sweep's grace period.
