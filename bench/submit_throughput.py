@@ -337,6 +337,25 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def commit_latency(conninfo: str, commits: int = 500) -> tuple[float, float, float]:
+    """p50, p99 and max milliseconds of a one-row INSERT committed on its own.
+
+    Every submission waits for such a commit (its WAL flush), so a disk whose
+    flushes now and then stall for 100 ms and more shows in both apps' tails:
+    this tells a slow disk from a slow app.
+    """
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS commit_probe (x int)")
+        spent = []
+        for _ in range(commits):
+            start = time.perf_counter()
+            conn.execute("INSERT INTO commit_probe VALUES (1)")
+            spent.append((time.perf_counter() - start) * 1000)
+        conn.execute("DROP TABLE commit_probe")
+    spent.sort()
+    return spent[len(spent) // 2], spent[int(len(spent) * 0.99)], spent[-1]
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
@@ -564,6 +583,10 @@ def print_report(args, svc: dict[str, list[Result]], bare: dict[str, list[Result
         f"load average before the run {meta['load_before']:.2f}, after {os.getloadavg()[0]:.2f}"
         + ("  (other work on the machine: requests/s and latencies are disturbed; CPU per request much less)"
            if meta["load_before"] > 0.5 * (os.cpu_count() or 1) else ""),
+        "  one-row commit on this PostgreSQL before the run, p50 / p99 / max: "
+        + " / ".join(f"{ms:.2f}" for ms in meta["commits"]) + " ms"
+        + ("  (the disk's flushes stall now and then: both apps' tails show it)"
+           if meta["commits"][2] > P99_TARGET_MS else ""),
         "",
         row("", "service", "bare", "service/bare"),
         row("peak requests/s (median)", fmt(svc_peak.rps), fmt(bare_peak.rps), f"{ratio:.2f}"),
@@ -667,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         path = f"/w/{touchpoint['publishable_key']}/responses"
         with psycopg.connect(bench.pg_conninfo) as conn:
             pg_version = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+        commits = commit_latency(bench.pg_conninfo)
 
         def full_load(port: int, prefix: str, seconds: float) -> Result:
             if wrk:
@@ -703,7 +727,7 @@ def main(argv: list[str] | None = None) -> int:
                     result.rows = bench.rows(result.label)
         ok = print_report(args, apps["service"][1], apps["bare"][1],
                           {"pg": pg_version, "peak_tool": "wrk -t1" if wrk else "asyncio closed loop",
-                           "load_before": load_before})
+                           "load_before": load_before, "commits": commits})
         return 0 if ok else 1
     except KeyboardInterrupt:
         print("\ninterrupted: stopping the servers and dropping the schema", file=sys.stderr)

@@ -21,6 +21,12 @@ from ..models import Event, WebhookDelivery, WebhookEndpoint, utcnow
 
 @dataclass(frozen=True)
 class Route:
+    """An enabled endpoint, for deciding many events in Python at once (bulk fan-out).
+
+    The same rule is said in SQL by ``_wants`` for the single-event path;
+    tests/test_webhooks_routing.py holds the two to the same answers.
+    """
+
     endpoint_id: int
     events: frozenset[str]
     touchpoint_ids: frozenset[int] | None
