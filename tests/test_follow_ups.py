@@ -65,6 +65,23 @@ def test_a_comment_added_later_opens_its_follow_up_then_once(client, org, suppor
     assert len(follow_ups(client, org)) == 1
 
 
+def test_a_comment_taken_back_leaves_no_sentiment_and_the_priority_of_the_score(client, org, support):
+    first = answer(client, support["pk"], 1)
+    edit = {"Authorization": f"Bearer {first['edit_token']}"}
+    client.patch(f"/w/{support['pk']}/responses/{first['id']}", json={"comment": "Horrible, rude, useless!"},
+                 headers=edit)
+    assert [f["priority"] for f in follow_ups(client, org)] == ["urgent"]
+
+    taken_back = client.patch(f"/w/{support['pk']}/responses/{first['id']}", json={"comment": None}, headers=edit)
+
+    assert taken_back.status_code == 200
+    sentiment = client.get(f"/api/v1/responses/{first['id']}", headers=org.headers).json["sentiment"]
+    assert sentiment == {"status": "skipped", "reason": "no_comment", "compound": None, "positive": None,
+                         "neutral": None, "negative": None, "label": None}
+    [item] = follow_ups(client, org)
+    assert (item["priority"], item["comment"]) == ("high", None)  # a score of 1 alone
+
+
 def test_priority_follows_score_and_sentiment(client, org, support):
     answer(client, support["pk"], 1, "Horrible, rude and useless. I am furious!")
     answer(client, support["pk"], 5, "Wonderful, thank you so much, brilliant help!")

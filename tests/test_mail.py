@@ -155,3 +155,39 @@ def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, 
     assert (escalation.status, escalation.to_address) == ("sent", org.admin_email)
     assert [rcpt for rcpt, _ in inbox.messages].count([org.admin_email]) == 1
     assert f"Open it: {mail_app.config['PUBLIC_BASE_URL']}/follow-ups/{follow_up['id']}" in escalation.body
+
+
+def test_an_email_that_cannot_be_written_fails_at_once_instead_of_retrying(mail_app, org, follow_up):
+    from feedback_service.tasks.mail import send_email
+
+    [email] = emails(mail_app, kind="assignment")
+    with mail_app.app_context():
+        # Older rows (or a path that skipped queue_email) may hold a header smtplib refuses.
+        db.session.get(OutboundEmail, email.id).subject = "Support\r\nBcc: someone@example.com"
+        db.session.get(OutboundEmail, email.id).status = "queued"
+        db.session.commit()
+        assert send_email(email.id) == "failed"
+        assert send_email(email.id) == "nothing to do"  # and the sweep does not pick it up again
+    [email] = emails(mail_app, kind="assignment")
+    assert email.status == "failed" and email.next_attempt_at is None
+    assert email.last_error.startswith("cannot be sent as written")
+
+
+def test_a_subject_is_one_line_whatever_went_into_it(app, org):
+    from feedback_service.services import mail
+
+    with app.app_context(), org.scope():
+        email = mail.queue_email(kind="reply", to="ann@example.com", subject="About\r\n your\tfeedback ",
+                                 body="Thanks.")
+        assert email.subject == "About your feedback"
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/v1/journeys", {"name": "Buying\r\nBcc: someone@example.com"}),
+    ("/api/v1/teams", {"name": "Support\nteam"}),
+])
+def test_names_with_line_breaks_are_refused(client, org, path, body):
+    refused = client.post(path, json=body, headers=org.headers)
+    assert refused.status_code == 422
+    assert "single line" in refused.json["errors"]["name"][0]

@@ -145,5 +145,12 @@ class Trimmed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+def _one_line(value: str) -> None:
+    # A name ends up in email subjects, CSV cells and page titles: line breaks and other
+    # control characters there break headers or let text pose as another field.
+    if any(not ch.isprintable() for ch in value):
+        raise ma.ValidationError("Use a single line of printable text (no line breaks, tabs or control characters).")
+
+
 def name_field(**kwargs) -> fields.String:
-    return Trimmed(validate=validate.Length(1, 200), **kwargs)
+    return Trimmed(validate=[validate.Length(1, 200), _one_line], **kwargs)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
-from . import customers, events, fatigue, follow_ups, links
+from . import customers, events, fatigue, follow_up_priorities, follow_ups, links
 from .metrics import METRICS, ui_texts
 from .touchpoint_cards import UNKNOWN_KEY
 
@@ -133,6 +133,9 @@ def add_comment(touchpoint, response_id: int, token: str, comment: str | None,
     db.session.flush()
     if follow_ups.needs_follow_up(response) and not follow_ups.has_follow_up(response):
         response.follow_up_pending = True  # the comment arrived after the score: its follow-up now, once
+    if response.comment is None:
+        # No text left to score: the follow-up's priority goes back to what the score alone says.
+        follow_up_priorities.refresh_priorities([response.id])
     events.record("response.updated", events.response_payload(response), organization_id=response.organization_id)
     _request_processing(response)
     return response
@@ -151,15 +154,16 @@ def record_display(touchpoint, *, customer: dict | None, source: str = "widget")
 
 
 def _mark_for_scoring(response: Response) -> None:
+    """A new comment waits for its score; a removed one leaves no score of the old text behind."""
     if response.comment:
         response.sentiment_status = "pending"
         response.sentiment_reason = None
-        for field in ("compound", "positive", "neutral", "negative", "label"):
-            setattr(response, f"sentiment_{field}", None)
-        response.scored_at = None
     else:
         response.sentiment_status = "skipped"
         response.sentiment_reason = "no_comment"
+    for field in ("compound", "positive", "neutral", "negative", "label"):
+        setattr(response, f"sentiment_{field}", None)
+    response.scored_at = None
 
 
 def _request_processing(response: Response) -> None:

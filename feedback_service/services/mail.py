@@ -16,7 +16,9 @@ from ..models import OutboundEmail
 
 def queue_email(*, kind: str, to: str, subject: str, body: str, follow_up_id: int | None = None,
                 organization_id: int | None = None) -> OutboundEmail:
-    email = OutboundEmail(kind=kind, to_address=to, subject=subject[:300], body=body, follow_up_id=follow_up_id,
+    # One line, whatever names went into it: a line break in a Subject header cannot be sent.
+    subject = " ".join(subject.split())[:300]
+    email = OutboundEmail(kind=kind, to_address=to, subject=subject, body=body, follow_up_id=follow_up_id,
                           status="queued" if current_app.config.get("SMTP_URL") else "outbox")
     if organization_id is not None:
         email.organization_id = organization_id

@@ -31,7 +31,16 @@ def send_email(email_id: int) -> str:
         return "nothing to do"
     email.attempts += 1
     try:
-        _deliver(email)
+        message = _message(email)
+    except ValueError as error:
+        # What was written cannot be put in an email (a header it refuses): no retry will help.
+        email.status, email.next_attempt_at = "failed", None
+        email.last_error = f"cannot be sent as written: {error}"[:2000]
+        log.warning("email %s cannot be sent as written: %s", email.id, error)
+        db.session.commit()
+        return email.status
+    try:
+        _deliver(message)
     except (OSError, smtplib.SMTPException) as error:
         schedule = current_app.config["MAIL_RETRY_SCHEDULE"]
         email.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -53,14 +62,19 @@ def send_email(email_id: int) -> str:
     return "sent"
 
 
-def _deliver(email: OutboundEmail) -> None:
-    url = urlsplit(current_app.config["SMTP_URL"])
+def _message(email: OutboundEmail) -> EmailMessage:
+    host = urlsplit(current_app.config["SMTP_URL"]).hostname or "localhost"
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    message["Message-ID"] = f"<feedback-{email.organization_id}-{email.id}@{url.hostname or 'localhost'}>"
+    message["Message-ID"] = f"<feedback-{email.organization_id}-{email.id}@{host}>"
     message.set_content(email.body)
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    url = urlsplit(current_app.config["SMTP_URL"])
     options = parse_qs(url.query)
     if url.scheme == "smtps":
         client = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=SMTP_TIMEOUT,
