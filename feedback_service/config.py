@@ -46,6 +46,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": "feedback@localhost",
         # Seconds to wait before each new attempt at an email (then it is failed).
         "MAIL_RETRY_SCHEDULE": [30, 120, 600, 1800, 7200],
+        # The daily digest of follow-ups goes to each member of staff at the first sweep
+        # at or after this hour (UTC: neither organisations nor staff have a timezone yet).
+        "DIGEST_HOUR": 8,
         "WEBHOOK_ALLOW_PRIVATE_URLS": False,
         "WEBHOOK_RETRY_SCHEDULE": DEFAULT_WEBHOOK_RETRY_SCHEDULE,
         # One attempt may take this long, connection and answer included.
@@ -107,6 +110,7 @@ NUMBERS: dict[str, tuple[type, float | None, str]] = {
     # How old a pending comment must be before the sweep enqueues it again.
     "SENTIMENT_GRACE_SECONDS": (int, 0, "a whole number of seconds"),
     "SENTIMENT_DRAIN_LANES": (int, 1, "a whole number, at least 1"),
+    "DIGEST_HOUR": (int, 0, "an hour of the day, 0 to 23"),
 }
 
 
@@ -158,6 +162,8 @@ def finalise(config: dict[str, Any], instance_path: Path) -> None:
                 "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
             })
     config["WEBHOOK_RETRY_DELAYS"] = parse_retry_schedule(config["WEBHOOK_RETRY_SCHEDULE"])
+    if not 0 <= int(config["DIGEST_HOUR"]) <= 23:
+        raise ConfigError(f"DIGEST_HOUR must be an hour of the day, 0 to 23; it is {config['DIGEST_HOUR']!r}.")
     positive, negative = config["SENTIMENT_POSITIVE_THRESHOLD"], config["SENTIMENT_NEGATIVE_THRESHOLD"]
     if not -1 <= negative <= positive <= 1:
         raise ConfigError(f"SENTIMENT_NEGATIVE_THRESHOLD ({negative}) must not be above SENTIMENT_POSITIVE_THRESHOLD "

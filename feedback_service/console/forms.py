@@ -46,6 +46,12 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class DigestPreferenceForm(FlaskForm):
+    """Anyone's own choice: the daily digest of the follow-ups they own."""
+
+    digest_enabled = BooleanField("Email me a daily digest of my follow-ups")
+
+
 class LogoutForm(FlaskForm):
     """Only the CSRF token: signing out is a POST no other site can make."""
 

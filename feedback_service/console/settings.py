@@ -1,4 +1,5 @@
-"""``/settings``: teams, staff and API keys; admins create and revoke keys.
+"""``/settings``: teams, staff and API keys; admins create and revoke keys; everyone
+chooses whether they get the daily digest.
 
 A new key is rendered in the answer to the POST that made it, never stored or
 put in the session, so it is shown exactly once.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,9 +17,9 @@ from sqlalchemy.orm import selectinload
 from ..database import commit
 from ..extensions import db
 from ..models import ApiKey, Team, User
-from ..services import organizations
+from ..services import organizations, staff
 from .blueprint import bp, require_role
-from .forms import ApiKeyForm, RevokeApiKeyForm, check_csrf
+from .forms import ApiKeyForm, DigestPreferenceForm, RevokeApiKeyForm, check_csrf
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,13 @@ def _page(form: ApiKeyForm | None = None, new_key: str | None = None, status: in
         form=form or ApiKeyForm(formdata=None),
         revoke_form=RevokeApiKeyForm(formdata=None),
         new_key=new_key,
+        digest_form=DigestPreferenceForm(formdata=None, digest_enabled=_me().digest_enabled),
+        digest_hour=current_app.config["DIGEST_HOUR"],
     ), status
+
+
+def _me() -> User:
+    return db.session.get(User, current_user.id)
 
 
 @bp.get("/settings")
@@ -78,3 +85,14 @@ def revoke_api_key(api_key_id: int):
     log.info("user %s revoked API key %s (%s)", current_user.id, api_key.id, api_key.prefix)
     flash(f"The key “{api_key.name}” ({api_key.prefix}…) is revoked; it stops working at once.", "success")
     return redirect(url_for("console.settings") + "#api-keys")
+
+
+@bp.post("/settings/notifications")
+def update_notifications():
+    form = DigestPreferenceForm()
+    check_csrf(form)
+    user = staff.set_digest_preference(current_user.id, bool(form.digest_enabled.data))
+    commit()
+    flash("You will get the daily digest of your follow-ups." if user.digest_enabled
+          else "You will no longer get the daily digest.", "success")
+    return redirect(url_for("console.settings") + "#notifications")

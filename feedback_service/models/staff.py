@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -32,6 +32,13 @@ class User(TenantMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The daily digest of their follow-ups (services/digests.py). On unless they opt out.
+    digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=true(), nullable=False)
+    # The last day (in the digest's timezone) whose digest is done, sent or found empty:
+    # claiming it with an UPDATE is what makes two sweeps send one digest.
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
+    # When their last digest email was queued: "newly assigned" means since then.
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     teams: Mapped[list[Team]] = relationship(
         secondary=team_member, back_populates="members", order_by="Team.name"

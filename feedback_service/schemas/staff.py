@@ -6,6 +6,8 @@ from ..models import ASSIGNMENT_STRATEGIES, ROLES
 from .common import Schema, name_field
 
 Id = fields.Integer
+DIGEST_HELP = ("The daily email of their open, overdue and due-today follow-ups (at DIGEST_HOUR, "
+               "only when they own something open); false opts them out.")
 
 
 class TeamInSchema(Schema):
@@ -40,6 +42,7 @@ class UserInSchema(Schema):
     password = fields.String(load_default=None, load_only=True, validate=validate.Length(10, 200),
                              metadata={"description": "Optional; lets them sign in to the console."})
     is_active = fields.Boolean(load_default=True)
+    digest_enabled = fields.Boolean(load_default=True, metadata={"description": DIGEST_HELP})
 
 
 class UserPatchSchema(Schema):
@@ -49,6 +52,7 @@ class UserPatchSchema(Schema):
     team_ids = fields.List(Id(strict=True), validate=validate.Length(max=100))
     password = fields.String(load_only=True, validate=validate.Length(10, 200))
     is_active = fields.Boolean()
+    digest_enabled = fields.Boolean(metadata={"description": DIGEST_HELP})
 
 
 class UserSchema(Schema):
@@ -58,6 +62,9 @@ class UserSchema(Schema):
     role = fields.String()
     is_active = fields.Boolean()
     team_ids = fields.Function(lambda user: [t.id for t in user.teams])
+    digest_enabled = fields.Boolean(metadata={"description": DIGEST_HELP})
+    last_digest_at = fields.DateTime(allow_none=True,
+                                     metadata={"description": "When their last daily digest was queued."})
     created_at = fields.DateTime()
 
 

@@ -73,10 +73,10 @@ def _ensure_unique_email(email: str, *, exclude_id: int | None = None) -> None:
 
 
 def create_user(*, email: str, name: str = "", role: str = "agent", team_ids: list[int] | None = None,
-                password: str | None = None, is_active: bool = True) -> User:
+                password: str | None = None, is_active: bool = True, digest_enabled: bool = True) -> User:
     email = email.strip().lower()
     _ensure_unique_email(email)
-    user = User(email=email, name=name, role=role, is_active=is_active,
+    user = User(email=email, name=name, role=role, is_active=is_active, digest_enabled=digest_enabled,
                 password_hash=security.hash_password(password) if password else None)
     if team_ids:
         user.teams = resolve_references(Team, team_ids, "team_ids")
@@ -91,7 +91,7 @@ def update_user(user_id: int, changes: dict) -> User:
         email = changes["email"].strip().lower()
         _ensure_unique_email(email, exclude_id=user.id)
         user.email = email
-    for field in ("name", "role", "is_active"):
+    for field in ("name", "role", "is_active", "digest_enabled"):
         if field in changes:
             setattr(user, field, changes[field])
     if "team_ids" in changes:
@@ -100,6 +100,14 @@ def update_user(user_id: int, changes: dict) -> User:
         user.password_hash = security.hash_password(changes["password"])
     if user.role != "admin" or not user.is_active:
         _ensure_an_admin_remains(user)
+    db.session.flush()
+    return user
+
+
+def set_digest_preference(user_id: int, enabled: bool) -> User:
+    """Opt a member of staff in to (or out of) the daily digest; the console lets anyone set their own."""
+    user = get_or_404(User, user_id, what="user")
+    user.digest_enabled = enabled
     db.session.flush()
     return user
 

@@ -87,7 +87,8 @@ def sweep_webhook_deliveries() -> int:
 
 
 def periodic_sweep() -> int:
-    """The periodic sweep: pending scores, due emails, SLA breaches, due webhooks, event retention.
+    """The periodic sweep: pending scores, due emails, SLA breaches, daily digests, due webhooks,
+    event retention.
 
     The worker enqueues this every ``SWEEP_INTERVAL`` seconds from its own loop
     (``feedback_service.worker``); it books no successor itself. A job that
@@ -95,12 +96,14 @@ def periodic_sweep() -> int:
     ``result_ttl=0`` record, and was lost whenever a sweep failed, Redis came
     back empty or RQ's scheduler process died: after that nothing swept.
     """
+    from .digests import sweep_digests
     from .retention import prune_events
     from .sla import check_sla
 
     count = sweep_pending()
     sweep_emails()
     check_sla()
+    sweep_digests()  # after check_sla, so what breached just now is counted overdue
     sweep_webhook_deliveries()  # after check_sla, so its breach events go out in this sweep
     prune_events()
     return count
