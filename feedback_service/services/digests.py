@@ -29,7 +29,8 @@ from ..extensions import db
 from ..models import STATUSES, FollowUp, FollowUpActivity, Organization, User, utcnow
 from ..tenancy import tenant_scope
 from . import mail
-from .follow_ups import CLOSED, WATCHED
+from .links import console_url
+from .follow_ups import CLOSED, WATCHED, console_link
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +159,7 @@ def _line(item: FollowUp) -> DigestLine:
         if len(comment) > COMMENT_EXCERPT:
             comment = comment[:COMMENT_EXCERPT - 1].rstrip() + "…"
     return DigestLine(id=item.id, touchpoint=item.touchpoint.name, priority=item.priority, status=item.status,
-                      due_at=item.due_at, comment=comment, url=console_url(f"/follow-ups/{item.id}"))
-
-
-def console_url(path: str) -> str:
-    """An absolute link into the staff console: an email has no page to be relative to."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"
+                      due_at=item.due_at, comment=comment, url=console_link(item.id))
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:

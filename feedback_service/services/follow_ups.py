@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +17,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import FollowUp, FollowUpActivity, Organization, Response, RootCause, User, utcnow
 from . import events, mail, priority, routing
+from .links import console_url
 from .lookup import get_or_404, resolve_reference
 from .metrics import METRICS
 
@@ -269,8 +269,8 @@ def _assignment_text(follow_up: FollowUp) -> str:
 
 
 def console_link(follow_up_id: int) -> str:
-    """Where staff open a follow-up: absolute, because it is read in a mail client."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/follow-ups/{follow_up_id}"
+    """Where staff open a follow-up, for an email."""
+    return console_url(f"/follow-ups/{follow_up_id}")
 
 
 def _tell_admins_of_unassigned(follow_up: FollowUp) -> None:

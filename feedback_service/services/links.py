@@ -96,3 +96,8 @@ def read_form_token(token: str) -> str | None:
         return _serializer("hosted-form").loads(token, max_age=86400)
     except (BadSignature, SignatureExpired):
         return None
+
+
+def console_url(path: str) -> str:
+    """An absolute link into the staff console: an email has no page to be relative to."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"
