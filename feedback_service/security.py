@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import zlib
@@ -20,6 +21,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _ALPHABET = string.digits + string.ascii_letters
+# The shapes keys are made in: anything else is refused before it reaches a query
+# (PostgreSQL refuses a NUL in text with an error, not a miss).
+_API_KEY = re.compile(r"sk_[0-9A-Za-z]{10}_[0-9A-Za-z]{38}")
+_PUBLISHABLE_KEY = re.compile(r"pk_[0-9A-Za-z]{24}")
 _password_hasher = PasswordHasher()
 
 
@@ -57,7 +62,7 @@ def generate_api_key(seed: bytes | None = None) -> tuple[str, str, str]:
 
 def parse_api_key(key: str) -> str | None:
     """The lookup prefix of a well-formed key whose checksum holds, else None."""
-    if not key.startswith("sk_") or len(key) != 3 + 10 + 1 + 32 + 6:
+    if not _API_KEY.fullmatch(key):
         return None
     body, tail = key[:-6], key[-6:]
     if not hmac.compare_digest(_checksum(body), tail):
@@ -77,6 +82,10 @@ def generate_publishable_key() -> str:
     # Public by design (it sits in the host page), but unguessable so nobody
     # can enumerate touchpoints.
     return "pk_" + _random_base62(24)
+
+
+def is_publishable_key(key: str) -> bool:
+    return _PUBLISHABLE_KEY.fullmatch(key) is not None
 
 
 def generate_password() -> str:

@@ -340,3 +340,23 @@ def test_no_input_in_the_tables_ever_makes_a_5xx(app, world):
     server_errors = {name: r.status_code for name, r in answers.items() if r.status_code >= 500}
     assert server_errors == {}
     assert all(r.is_json and {"code", "status", "message"} <= set(r.get_json()) for r in answers.values())
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/w/pk_%00/survey"), ("POST", "/w/a%00b/responses"), ("POST", "/w/%00/displays"),
+    ("PATCH", "/w/pk_%00/responses/1"), ("OPTIONS", "/w/pk_%00/responses"),
+    ("GET", "/s/pk_%00"), ("POST", "/s/pk_%00"), ("GET", "/s/pk_%00/qr.svg"), ("GET", "/s/pk_%00/qr.png"),
+])
+def test_a_key_in_no_shape_we_issue_is_unknown_not_a_crash(client, method, path):
+    # PostgreSQL refuses a NUL inside text with an error; the key's shape is checked first.
+    answer = client.open(path, method=method, json={"score": 4} if method in ("POST", "PATCH") else None,
+                         headers={"Origin": "https://shop.example"})
+    assert answer.status_code == 404, answer.get_data(as_text=True)
+
+
+def test_a_forged_api_key_with_a_good_checksum_but_odd_characters_is_401(client):
+    from feedback_service.security import _checksum
+
+    body = "sk_" + "\x00" * 10 + "_" + "A" * 32
+    answer = client.get("/api/v1/journeys", headers={"Authorization": f"Bearer {body}{_checksum(body)}"})
+    assert answer.status_code == 401

@@ -10,6 +10,7 @@ import logging
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
+from .. import security
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Customer, Display, Response, Touchpoint, utcnow
@@ -24,6 +25,8 @@ COMMENT_MAX = 5000
 
 def touchpoint_by_key(publishable_key: str) -> Touchpoint:
     """The live touchpoint behind a ``pk_`` key, across tenants (the key is the credential)."""
+    if not security.is_publishable_key(publishable_key):
+        raise NotFound(UNKNOWN_KEY)
     touchpoint = db.session.scalar(
         select(Touchpoint).where(Touchpoint.publishable_key == publishable_key).options(joinedload(Touchpoint.survey))
     )

@@ -24,6 +24,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from .. import security
 from ..errors import NotFound
 from ..extensions import db
 from ..models import SurveyVersion, Touchpoint
@@ -80,6 +81,8 @@ def card_for_key(publishable_key: str, *, fresh: bool = False) -> TouchpointCard
     404 for an unknown, rotated or archived key. ``fresh`` reads the database
     (and renews the cached card) instead of trusting one a few seconds old.
     """
+    if not security.is_publishable_key(publishable_key):
+        raise NotFound(UNKNOWN_KEY)
     cache = _cache()
     if not fresh and cache.ttl > 0:
         hit = cache.get(publishable_key)
