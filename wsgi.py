@@ -1,10 +1,16 @@
 """The WSGI app: ``gunicorn wsgi:app`` (and ``flask --app wsgi …``)."""
 
 import gc
+import sys
 
 from feedback_service import create_app
+from feedback_service.config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    # A setting to fix, not a bug: the message says which and how, a traceback would bury it.
+    sys.exit(f"feedback_service: {error}")
 
 # What is loaded by now (the app, SQLAlchemy's and marshmallow's machinery) lives as long as
 # the worker. A full collection walked all of it, about 100 ms during which every request in

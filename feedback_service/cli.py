@@ -12,6 +12,10 @@ from sqlalchemy import inspect
 
 from .database import commit
 from .extensions import db
+from .services.lookup import MAX_ID
+
+# Ids as the database holds them: a larger number is refused by click, not by a driver traceback.
+ID = click.IntRange(1, MAX_ID)
 
 
 def register_cli(app: Flask) -> None:
@@ -100,13 +104,20 @@ def worker(burst: bool) -> None:
     Without REDIS_URL there is no queue: requests run their jobs in-process, and
     this keeps the periodic sweep (retries, SLA checks, retention) in this process.
     """
+    import redis
+
     from .worker import run_worker
 
-    sys.exit(run_worker(burst=burst))
+    try:
+        sys.exit(run_worker(burst=burst))
+    except redis.RedisError as error:  # only --burst gives up on Redis; a long-running worker waits for it
+        raise click.ClickException(
+            f"Redis is not answering at REDIS_URL ({error}). Start it, or unset REDIS_URL to run the "
+            "sweep and its jobs in this process.") from None
 
 
 @click.command("email-links")
-@click.argument("touchpoint_id", type=int)
+@click.argument("touchpoint_id", type=ID)
 @click.option("--customer-id", default=None, help="Your id for the customer the email goes to.")
 @click.option("--customer-email", default=None, help="The customer's email address.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -131,7 +142,7 @@ def email_links(touchpoint_id: int, customer_id: str | None, customer_email: str
 
 
 @click.command("rescore")
-@click.option("--touchpoint", "touchpoint_id", type=int, default=None, help="Only this touchpoint's responses.")
+@click.option("--touchpoint", "touchpoint_id", type=ID, default=None, help="Only this touchpoint's responses.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
               help="Only responses created on or after this date (UTC).")
 @with_appcontext
@@ -146,11 +157,13 @@ def rescore(touchpoint_id: int | None, since) -> None:
 
     from sqlalchemy import select
 
-    from .models import Response
+    from .models import Response, Touchpoint
     from .tasks.sentiment import BATCH
     from .tasks.sentiment import rescore as rescore_batch
 
     _require_schema()
+    if touchpoint_id is not None and db.session.get(Touchpoint, touchpoint_id) is None:
+        raise click.ClickException(f"No touchpoint with id {touchpoint_id}. List them with GET /api/v1/touchpoints.")
     query = select(Response.id).where(Response.comment.is_not(None)).order_by(Response.id)
     if touchpoint_id is not None:
         query = query.where(Response.touchpoint_id == touchpoint_id)
@@ -172,7 +185,7 @@ def rescore(touchpoint_id: int | None, since) -> None:
 
 
 @click.command("digest")
-@click.option("--org", "--organization", "organization_id", type=int, default=None,
+@click.option("--org", "--organization", "organization_id", type=ID, default=None,
               help="Only this organisation's staff (default: every organisation).")
 @click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
 @click.option("--show-body", is_flag=True, help="With --dry-run, print each email's text too.")

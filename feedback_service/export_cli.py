@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
+from .cli import ID
 from .services import export as export_service
 
 FORMAT = click.option("--format", "export_format", type=click.Choice(export_service.FORMATS), default="csv",
@@ -17,7 +18,7 @@ OUTPUT = click.option("--output", type=click.File("w", encoding="utf-8", lazy=Tr
 UPDATED_AFTER = click.option("--updated-after", default=None, metavar="ISO8601",
                              help="Only rows changed after this instant, e.g. 2025-01-31T00:00:00+00:00 "
                                   "(UTC when no offset is given).")
-ORGANIZATION = click.option("--organization", "organization_id", type=int, default=None,
+ORGANIZATION = click.option("--organization", "organization_id", type=ID, default=None,
                             help="Only this organisation's rows (default: every organisation).")
 
 
@@ -63,7 +64,7 @@ def export() -> None:
 @OUTPUT
 @UPDATED_AFTER
 @ORGANIZATION
-@click.option("--touchpoint", "touchpoint_id", type=int, default=None, help="Only this touchpoint's responses.")
+@click.option("--touchpoint", "touchpoint_id", type=ID, default=None, help="Only this touchpoint's responses.")
 @with_appcontext
 def export_responses(export_format, output, updated_after, organization_id, touchpoint_id) -> None:
     """Every response (oldest change first), with its touchpoint, question and customer."""

@@ -159,8 +159,10 @@ def run_worker(*, burst: bool = False) -> int:
     connection = _worker_connection()
     queues = [Queue(name, connection=connection) for name in current_app.config["RQ_QUEUES"]]
     if burst:
+        # Once, all of it (as without Redis): every pending answer, then emails, SLA, digests,
+        # webhooks and retention; the queues are drained below.
         swept = sweep_pending(grace_seconds=0)
-        sweep_webhook_deliveries()
+        periodic_sweep()
         db.session.remove()
     else:
         swept = _sweep_safely()

@@ -262,3 +262,65 @@ def test_worker_burst_scores_what_was_left_pending(app, app_config, redis_url, o
         response = db.session.get(Response, response_id)
         assert (response.sentiment_status, response.sentiment_label) == ("scored", "negative")
         db.session.remove()
+
+
+def test_worker_burst_with_redis_sweeps_everything_the_periodic_sweep_does(
+        app, app_config, redis_url, org, client, make_team, make_touchpoint):
+    from datetime import timedelta
+
+    from feedback_service.models import FollowUp, utcnow
+
+    team_id = make_team(org, "Support", members=1)
+    _, pk = make_touchpoint(org, team_id=team_id)
+    client.post(f"/w/{pk}/responses", json={"score": 1, "comment": "Nobody called back."})
+    with app.app_context():
+        follow_up = db.session.scalars(select(FollowUp)).one()
+        follow_up.due_at = utcnow() - timedelta(hours=1)  # overdue, and nobody has checked yet
+        db.session.commit()
+    redis_app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://"})
+
+    result = redis_app.test_cli_runner().invoke(args=["worker", "--burst"])
+    with redis_app.app_context():
+        db.engine.dispose()
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(FollowUp)).one().sla_breached_at is not None  # the SLA check ran
+        db.session.remove()
+
+
+def test_worker_burst_without_redis_answering_says_what_to_do(app_config):
+    unreachable = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"})
+
+    result = unreachable.test_cli_runner().invoke(args=["worker", "--burst"])
+
+    assert result.exit_code == 1
+    assert "Redis is not answering" in result.output and "unset REDIS_URL" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("touchpoint,message", [
+    ("999", "No touchpoint with id 999"),
+    ("99999999999999999999", "is not in the range"),
+    ("-5", "is not in the range"),
+])
+def test_rescore_for_a_touchpoint_that_cannot_exist_is_a_clear_error(runner, touchpoint, message):
+    result = runner.invoke(args=["rescore", "--touchpoint", touchpoint])
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_a_bad_setting_stops_the_commands_with_its_message_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import repo_root
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/bad.db", "SENTIMENT_POSITIVE_THRESHOLD": "abc"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=repo_root(),
+                          env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 1
+    assert "SENTIMENT_POSITIVE_THRESHOLD must be" in done.stderr
+    assert "Traceback" not in done.stderr
