@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 import redis as redis_lib
 from rq import SimpleWorker
