@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -401,3 +401,58 @@ def test_two_concurrent_moves_cannot_both_win(app, client, org, support):
         with pytest.raises(Conflict):
             service.transition(item["id"], "no_action", "user:1", note="duplicate")
     assert client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json["status"] == "in_progress"
+
+
+def test_reopening_starts_a_fresh_sla_and_clears_the_verdict(app, client, org, support):
+    from feedback_service.tasks.sla import check_sla
+
+    answer(client, support["pk"], 2, "The refund never came.")
+    [item] = follow_ups(client, org)
+    move = lambda status, **extra: client.post(f"/api/v1/follow-ups/{item['id']}/transition",  # noqa: E731
+                                               json={"status": status, **extra}, headers=org.headers)
+    assert move("in_progress").status_code == 200
+    with app.app_context():
+        assert check_sla(now=utcnow() + timedelta(days=30)) == 1  # it was late
+    assert move("responded").status_code == 200
+    assert move("resolved", root_cause="Refund process").status_code == 200
+
+    reopened = move("in_progress")
+
+    assert reopened.status_code == 200
+    detail = client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json
+    assert detail["root_cause"] is None and detail["resolved_at"] is None
+    due = datetime.fromisoformat(detail["due_at"])
+    assert due > utcnow()  # a new SLA from the reopening, not the old date long past
+    reopening = detail["activity"][-1]
+    assert reopening["before"]["root_cause"] == "Refund process"
+    assert reopening["after"] == {"status": "in_progress", "due_at": detail["due_at"]}
+    with app.app_context():
+        assert check_sla(now=due + timedelta(minutes=1)) == 1  # and it can be late again
+
+
+def test_assigned_is_reached_by_assigning_not_offered_as_a_move(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org, name="Returns")  # no team: the follow-up waits, new and unowned
+    answer(client, pk, 1, "Where is my refund?")
+    [item] = follow_ups(client, org)
+    detail = client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json
+    assert (detail["status"], detail["allowed_moves"]) == ("new", ["no_action"])
+
+    moved = client.post(f"/api/v1/follow-ups/{item['id']}/transition", json={"status": "assigned"},
+                        headers=org.headers)
+
+    assert moved.status_code == 422
+    assert "/assign" in moved.json["errors"]["status"][0]
+    assert client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json["status"] == "new"
+
+
+def test_list_items_carry_their_activity_as_the_detail_does(client, org, support):
+    answer(client, support["pk"], 2, "Late again.")
+    answer(client, support["pk"], 1, "Never arrived.")
+
+    items = follow_ups(client, org)
+
+    assert len(items) == 2
+    for item in items:
+        detail = client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json
+        assert [a["kind"] for a in item["activity"]] == ["created", "assigned"]
+        assert item["activity"] == detail["activity"]

@@ -67,6 +67,7 @@ class FollowUpSchema(Schema):
     customer_id = fields.Function(lambda f: f.response.customer_id)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    activity = fields.List(fields.Nested(ActivitySchema), metadata={"description": "Its log, oldest first."})
 
 
 class EmailSchema(Schema):
@@ -86,7 +87,6 @@ class EmailSchema(Schema):
 
 
 class FollowUpDetailSchema(FollowUpSchema):
-    activity = fields.List(fields.Nested(ActivitySchema))
     emails = fields.Method("_emails", metadata={"description": "Its replies and notices, with their delivery."})
     customer = fields.Method("_customer", metadata={
         "description": "The customer with their whole timeline, so nobody asks them to repeat their story."})

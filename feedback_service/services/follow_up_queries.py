@@ -36,7 +36,8 @@ def list_follow_ups(*, status: str | None = None, owner_id: int | None = None, t
                     touchpoint_id: int | None = None, overdue: bool | None = None, unassigned: bool | None = None,
                     updated_after: datetime | None = None, limit: int | None = None,
                     cursor: str | None = None) -> Page:
-    query = select(FollowUp).options(joinedload(FollowUp.response))
+    # Each item carries its log, as the detail does: one more query for the page, not one per item.
+    query = select(FollowUp).options(joinedload(FollowUp.response), selectinload(FollowUp.activity))
     if status:
         query = query.where(FollowUp.status == status)
     if owner_id is not None:

@@ -29,8 +29,10 @@ SYSTEM = "system"
 # new → assigned → in_progress → responded → resolved; no_action from any open state; either
 # closed state reopens to in_progress. ``responded`` by hand is for an answer given another way
 # (a phone call); a reply by email moves there by itself, from any open state.
+# ``new → assigned`` is made by assigning an owner (``assign``), not by a move: a move there
+# is refused with the route to use, and is not offered.
 MOVES: dict[str, tuple[str, ...]] = {
-    "new": ("assigned", "no_action"),
+    "new": ("no_action",),
     "assigned": ("in_progress", "no_action"),
     "in_progress": ("responded", "no_action"),
     "responded": ("resolved", "no_action"),
@@ -132,12 +134,13 @@ def _assign(follow_up: FollowUp, owner: User, actor: str) -> None:
 def transition(follow_up_id: int, status: str, actor: str, *, note: str | None = None,
                root_cause: str | None = None) -> FollowUp:
     follow_up = get_or_404(FollowUp, follow_up_id, what="follow-up")
+    if status == "assigned" and follow_up.status == "new":
+        raise Invalid("status", "A follow-up becomes assigned when it gets an owner: "
+                                "POST /follow-ups/{id}/assign with owner_id.")
     allowed = MOVES[follow_up.status]
     if status not in allowed:
         raise Conflict(f"A follow-up that is {follow_up.status} cannot move to {status}; "
                        f"allowed: {', '.join(allowed)}.")
-    if status == "assigned" and follow_up.owner_id is None:
-        raise Invalid("status", "Assign an owner with POST /follow-ups/{id}/assign instead.")
     if status == "no_action" and not (note and note.strip()):
         raise Invalid("note", "Say why no action is needed.")
     if status == "resolved":
@@ -145,16 +148,18 @@ def transition(follow_up_id: int, status: str, actor: str, *, note: str | None =
             raise Invalid("root_cause", "Resolving needs a root cause (from the organisation's list, or new text).")
         follow_up.root_cause = _root_cause(root_cause.strip())
     before = {"status": follow_up.status}
+    reopened_before, reopened_after = {}, {}
     follow_up.status = status
     if status in CLOSED:
         follow_up.resolved_at = utcnow()
     elif before["status"] in CLOSED:
-        follow_up.resolved_at = None  # reopened
+        reopened_before, reopened_after = _reopen(follow_up)
     _first_action(follow_up)
     if note and note.strip():
         _log(follow_up, "note", actor, body=note.strip())
-    _log(follow_up, "status_changed", actor, before=before,
-         after={"status": status, **({"root_cause": follow_up.root_cause} if status == "resolved" else {})})
+    _log(follow_up, "status_changed", actor, before={**before, **reopened_before},
+         after={"status": status, **({"root_cause": follow_up.root_cause} if status == "resolved" else {}),
+                **reopened_after})
     _event("follow_up.status_changed", follow_up, previous_status=before["status"])
     return _save(follow_up)
 
@@ -205,6 +210,20 @@ def reply(follow_up_id: int, message: str, actor: str) -> ReplyOutcome:
     if before["status"] != follow_up.status:
         _event("follow_up.status_changed", follow_up, previous_status=before["status"])
     return ReplyOutcome(_save(follow_up), customer.email)
+
+
+def _reopen(follow_up: FollowUp) -> tuple[dict, dict]:
+    """Work starts again: a fresh SLA from now, and no verdict of the closing kept on the open case.
+
+    Returns what changed, before and after, for the log entry of the move.
+    """
+    before = {"root_cause": follow_up.root_cause, "due_at": follow_up.due_at.isoformat()}
+    organization = db.session.get(Organization, follow_up.organization_id)
+    follow_up.resolved_at = None
+    follow_up.root_cause = None
+    follow_up.sla_breached_at = None  # it can be late again, and be told so
+    follow_up.due_at = priority.due_at(organization, follow_up.priority, utcnow())
+    return before, {"due_at": follow_up.due_at.isoformat()}
 
 
 def _save(follow_up: FollowUp) -> FollowUp:
