@@ -13,6 +13,8 @@ from typing import Any
 
 DEFAULT_SLA_HOURS = {"urgent": 4, "high": 24, "normal": 72, "low": 168}
 DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"
+# What production accepts as SECRET_KEY: token_urlsafe(32) gives 43 characters.
+SECRET_KEY_MIN_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -176,6 +178,12 @@ def finalise(config: dict[str, Any], instance_path: Path) -> None:
                 "print(secrets.token_urlsafe(48))')."
             )
         config["SECRET_KEY"] = _development_secret_key(instance_path)
+    elif config["ENV_NAME"] == "production" and len(config["SECRET_KEY"]) < SECRET_KEY_MIN_LENGTH:
+        # It signs sessions, edit tokens and email links: a short one can be guessed offline.
+        raise ConfigError(
+            f"SECRET_KEY is {len(config['SECRET_KEY'])} characters; production needs at least "
+            f"{SECRET_KEY_MIN_LENGTH}: python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
 
 
 def parse_retry_schedule(schedule: str | list | tuple) -> list[float]:

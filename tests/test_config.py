@@ -199,3 +199,11 @@ def test_a_drain_needs_a_whole_number_of_lanes(monkeypatch, tmp_path, given):
 
     with pytest.raises(ConfigError, match="SENTIMENT_DRAIN_LANES"):
         create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)})
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch, tmp_path, _clean_environment):
+    monkeypatch.setenv("FEEDBACK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x")
+
+    with pytest.raises(ConfigError, match="SECRET_KEY is 1 characters; production needs at least 32"):
+        create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)})

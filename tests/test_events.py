@@ -213,3 +213,15 @@ def test_a_cursor_holding_only_an_event_id_still_resumes_after_that_event(client
     rest = client.get(f"/api/v1/events?type=response.created&after={encode_cursor([first['id']])}",
                       headers=org.headers).json
     assert [e["data"]["response"]["score"] for e in rest["data"]] == [2, 3]
+
+
+def test_an_empty_type_filter_means_every_type(client, org, make_touchpoint):
+    _, pk = make_touchpoint(org)
+    client.post(f"/w/{pk}/responses", json={"score": 4, "comment": "Fine."})
+    every = client.get("/api/v1/events", headers=org.headers).json["data"]
+
+    empty = client.get("/api/v1/events?type=&after=", headers=org.headers)
+
+    assert empty.status_code == 200
+    assert empty.json["data"] == every and every
+    assert client.get("/api/v1/events?type=&bogus=1", headers=org.headers).status_code == 422

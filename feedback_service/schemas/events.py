@@ -12,7 +12,15 @@ class EventListArgs(ListArgs):
     after = fields.String(load_default=None, validate=validate.Length(max=500), metadata={
         "description": "A `cursor` (or `next_cursor`) you received: events after it, oldest first. "
                        "`cursor=` means the same, as on every list."})
-    type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES))
+    type = fields.String(load_default=None, validate=validate.OneOf(EVENT_TYPES), metadata={
+        "description": "One event type; empty or absent means every type."})
+
+    @ma.pre_load
+    def _empty_type_is_every_type(self, data, **kwargs):
+        # `?type=` as a URL template leaves it: the same as no filter, as `after=` is no position.
+        if data.get("type") == "":
+            return {key: data[key] for key in data if key != "type"}
+        return data
 
     @ma.post_load
     def _one_position(self, data, **kwargs):

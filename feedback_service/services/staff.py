@@ -22,11 +22,10 @@ def _ensure_unique_team_name(name: str, *, exclude_id: int | None = None) -> Non
 def create_team(*, name: str, assignment: str = "round_robin", member_ids: list[int] | None = None,
                 lead_id: int | None = None) -> Team:
     _ensure_unique_team_name(name)
-    team = Team(name=name, assignment=assignment)
-    if member_ids:
-        team.members = resolve_references(User, member_ids, "member_ids")
-    if lead_id is not None:
-        team.lead = resolve_reference(User, lead_id, "lead_id")
+    # The people first: looking them up while the new team hung off one of them flushed it half-made.
+    members = resolve_references(User, member_ids, "member_ids") if member_ids else []
+    lead = resolve_reference(User, lead_id, "lead_id") if lead_id is not None else None
+    team = Team(name=name, assignment=assignment, members=members, lead=lead)
     db.session.add(team)
     db.session.flush()
     return team
