@@ -8,8 +8,10 @@ from ..database import commit
 from ..models import Journey
 from ..pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
+from ..schemas.journey_report import JourneyReportSchema, ReportArgs
 from ..schemas.journeys import JourneyDetailSchema, JourneyInSchema, JourneyPatchSchema, JourneySchema
 from ..services import journeys
+from ..services.journey_report import journey_report
 from ..services.lookup import get_or_404
 from .management import management_blueprint
 
@@ -52,3 +54,12 @@ class JourneyById(MethodView):
     def delete(self, journey_id):
         journeys.delete_journey(journey_id)
         commit()
+
+
+@blp.route("/journeys/<int:journey_id>/report")
+class JourneyReport(MethodView):
+    @blp.arguments(ReportArgs, location="query")
+    @blp.response(200, JourneyReportSchema)
+    def get(self, args, journey_id):
+        """Per touchpoint: headline, mean, sentiment and friction over the period, and the friction ranking."""
+        return journey_report(journey_id, **args)
