@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -456,3 +457,32 @@ def test_list_items_carry_their_activity_as_the_detail_does(client, org, support
         detail = client.get(f"/api/v1/follow-ups/{item['id']}", headers=org.headers).json
         assert [a["kind"] for a in item["activity"]] == ["created", "assigned"]
         assert item["activity"] == detail["activity"]
+
+
+def test_a_batch_of_answers_reads_each_organisations_webhooks_once(app, org, support, make_response):
+    """The worker opens a batch of follow-ups, each with its events: the endpoints are read once."""
+    from sqlalchemy import event
+
+    from feedback_service.models import Response, WebhookDelivery, WebhookEndpoint
+    from feedback_service.tasks.responses import open_pending_follow_ups
+
+    for i in range(5):  # answers stored, their follow-ups not opened yet
+        make_response(org, support["touchpoint_id"], score=2, comment=f"Late, again ({i}).")
+    with app.app_context():
+        db.session.add(WebhookEndpoint(url="https://hooks.example/in", secret="whsec_test", organization_id=org.id,
+                                       events=["follow_up.created", "follow_up.assigned"]))
+        db.session.execute(Response.__table__.update().values(follow_up_pending=True))
+        db.session.commit()
+        endpoint_reads = []  # fan-out's read (ids, events, filters) -- not the sends that follow the commit
+        listener = lambda conn, cur, statement, *rest: endpoint_reads.append(statement) if (  # noqa: E731
+            re.search(r"touchpoint_ids\s+FROM webhook_endpoint", statement)) else None
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert open_pending_follow_ups() == 5
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(endpoint_reads) == 1
+        assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 5
+        # and every event still owes its delivery: created and assigned, five times
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 10
+        db.session.remove()

@@ -74,10 +74,13 @@ def has_follow_up(response: Response) -> bool:
     return db.session.scalar(select(FollowUp.id).where(FollowUp.response_id == response.id)) is not None
 
 
-def open_for_response(response: Response) -> FollowUp | None:
-    """Open the response's follow-up if it needs one and has none yet; route it to an owner."""
+def open_for_response(response: Response, *, has_one: bool | None = None) -> FollowUp | None:
+    """Open the response's follow-up if it needs one and has none yet; route it to an owner.
+
+    ``has_one``: whether it has one already, when the caller looked for a whole batch at once.
+    """
     response.follow_up_pending = False
-    if not needs_follow_up(response) or has_follow_up(response):
+    if not needs_follow_up(response) or (has_follow_up(response) if has_one is None else has_one):
         return None
     organization = db.session.get(Organization, response.organization_id)
     level = priority.priority_for(response)

@@ -8,6 +8,8 @@ sweep finds in the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -60,11 +62,42 @@ def routes_for(organization_ids: set[int]) -> dict[int, list[Route]]:
     return routes
 
 
+@contextmanager
+def routes_held() -> Iterator[None]:
+    """Within: each organisation's endpoints are read once, not once per event.
+
+    For a batch that records many events and changes no endpoint (the worker
+    opening follow-ups); what it reads is what a read per event would have
+    seen a few milliseconds earlier.
+    """
+    held = db.session.info.get(_HELD)
+    if held is not None:
+        yield  # an outer batch already holds them
+        return
+    db.session.info[_HELD] = {}
+    try:
+        yield
+    finally:
+        db.session.info.pop(_HELD, None)
+
+
+_HELD = "webhook_routes_held"
+
+
+def _routes_of(organization_id: int) -> list[Route]:
+    held = db.session.info.get(_HELD)
+    if held is None:
+        return routes_for({organization_id}).get(organization_id, [])
+    if organization_id not in held:
+        held[organization_id] = routes_for({organization_id}).get(organization_id, [])
+    return held[organization_id]
+
+
 def fan_out(event: Event, organization_id: int | None) -> None:
     """Add the deliveries one just-recorded event owes, in the caller's transaction."""
     if organization_id is None:
         return  # stamped by the tenant at flush: there is no tenant, so no endpoint either
-    targets = [r for r in routes_for({organization_id}).get(organization_id, []) if r.wants(event.type, event.data)]
+    targets = [r for r in _routes_of(organization_id) if r.wants(event.type, event.data)]
     if not targets:
         return
     now = utcnow()

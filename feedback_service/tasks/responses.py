@@ -17,12 +17,13 @@ import logging
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..database import commit
 from ..extensions import db
 from ..jobs import PendingJob, after_commit, release
-from ..models import Response
-from ..services import follow_ups
+from ..models import FollowUp, Response
+from ..services import follow_ups, webhook_fanout
 from ..tenancy import tenant_scope
 from .sentiment import drain_pending, score_responses
 
@@ -79,10 +80,18 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     if response_ids is not None:
         query = query.where(Response.id.in_(response_ids))
     claimed = db.session.execute(query).all()
-    for response_id, organization_id in claimed:
-        with tenant_scope(organization_id):
-            follow_ups.open_for_response(db.session.get(Response, response_id))
-            db.session.flush()
+    ids = [response_id for response_id, _ in claimed]
+    # The batch's rows in two queries, not two per row: the responses with their touchpoints
+    # (held here, so the session's identity map keeps them), and which have a follow-up already.
+    responses = {r.id: r for r in db.session.scalars(
+        select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))} if ids else {}
+    followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids)))) \
+        if ids else set()
+    with webhook_fanout.routes_held():
+        for response_id, organization_id in claimed:
+            with tenant_scope(organization_id):
+                follow_ups.open_for_response(responses[response_id], has_one=response_id in followed)
+                db.session.flush()
     commit()  # and send the notices the new follow-ups queued
     # One line per drained batch; in process (one answer at a time) that would be a line per answer.
     if len(claimed) > 1:
