@@ -486,3 +486,20 @@ def test_a_batch_of_answers_reads_each_organisations_webhooks_once(app, org, sup
         # and every event still owes its delivery: created and assigned, five times
         assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 10
         db.session.remove()
+
+
+def test_a_line_of_the_activity_log_cannot_be_changed_or_deleted(app, client, org, support):
+    from feedback_service.models.follow_up import ActivityIsImmutable
+
+    answer(client, support["pk"], 2, "Still waiting.")
+    with app.app_context(), org.scope():
+        line = db.session.scalars(select(FollowUpActivity)).first()
+        line.body = "nothing happened here"
+        with pytest.raises(ActivityIsImmutable):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.scalars(select(FollowUpActivity)).first())
+        with pytest.raises(ActivityIsImmutable):
+            db.session.flush()
+        db.session.rollback()
+        assert db.session.scalars(select(FollowUpActivity)).first().body is None

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import JSONType, TenantMixin, TimestampMixin, UTCDateTime, utcnow
@@ -69,6 +69,22 @@ class FollowUpActivity(TenantMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     follow_up: Mapped[FollowUp] = relationship(back_populates="activity")
+
+
+class ActivityIsImmutable(RuntimeError):
+    """Code tried to change or delete a line of a follow-up's history."""
+
+
+@event.listens_for(Session, "before_flush")
+def _activity_is_written_once(session: Session, flush_context, instances) -> None:
+    # The log is what staff and auditors trust: a line is added, never edited or removed
+    # (a follow-up's deletion takes its log with it, in the database).
+    for obj in session.deleted:
+        if isinstance(obj, FollowUpActivity):
+            raise ActivityIsImmutable(f"activity {obj.id} of follow-up {obj.follow_up_id} cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, FollowUpActivity) and session.is_modified(obj, include_collections=False):
+            raise ActivityIsImmutable(f"activity {obj.id} of follow-up {obj.follow_up_id} cannot be changed")
 
 
 class RootCause(TenantMixin, db.Model):
