@@ -158,6 +158,16 @@ def test_an_origin_removed_is_refused_at_once_and_one_added_is_welcome_at_once(a
     assert len(rows(app, Response)) == 2
 
 
+def test_an_internationalised_origin_welcomes_the_punycode_a_browser_sends(client, org, touchpoint):
+    client.patch(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers,
+                 json={"allowed_origins": ["https://Exämple.com:443"]})
+
+    welcomed = answer(client, touchpoint["pk"], {"score": 5}, origin="https://xn--exmple-cua.com")
+
+    assert welcomed.status_code == 201
+    assert welcomed.headers["Access-Control-Allow-Origin"] == "https://xn--exmple-cua.com"
+
+
 # ---- the deliveries an answer owes -------------------------------------------------------------------
 
 def test_an_answer_owes_a_delivery_to_each_endpoint_that_wants_it(webhook_app, org, make_touchpoint, touchpoint):

@@ -421,6 +421,18 @@ def test_allowed_origins_are_normalised_like_a_browsers_origin_header(post_touch
     "https://",
     "https://shop.example.com:99999",
     "https://shop.example.com:port",
+    # characters no host name has
+    "https://a b.com", "https://a.com\\evil", "https://a,b.com", "https://a.com;b", "https://a.com%2F",
+    "https://a.com%00", "https://a_b.com", "https://a.com\tx",
+    # malformed names and numbers
+    "https://a..com", "https://-a.com", "https://a-.com", "https://.a.com", "https://a.com.",
+    "https://" + "a" * 64 + ".com", "https://" + ".".join(["a" * 60] * 5), "https://xn--zz.com",
+    "https://\u2603.com", "https://1.2.3", "https://2130706433", "https://0x7f.0.0.1", "https://01.2.3.4",
+    "https://[::1", "https://[fe80::1%25eth0]", "https://[1.2.3.4]",
+    # ports
+    "https://a.com:0", "https://a.com:", "https://a.com:123456", "https://a.com:-1",
+    # nothing after the host, not even its separator
+    "https://a.com/", "https://a.com?", "https://a.com#", "https://a.com:8080/",
 ])
 def test_anything_but_a_bare_origin_is_refused(app, post_touchpoint, origin):
     before = row_counts(app)
@@ -430,6 +442,38 @@ def test_anything_but_a_bare_origin_is_refused(app, post_touchpoint, origin):
     body = assert_error(response, 422, "allowed_origins")
     assert "1" in body["errors"]["allowed_origins"]  # the offending entry, by index
     assert row_counts(app) == before
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("https://exämple.com", "https://xn--exmple-cua.com"),  # what a browser's Origin header says
+    ("https://EXÄMPLE.com:8443", "https://xn--exmple-cua.com:8443"),
+    ("https://xn--exmple-cua.com", "https://xn--exmple-cua.com"),
+    ("https://faß.de", "https://xn--fa-hia.de"),
+    ("http://localhost", "http://localhost"),
+    ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("https://[2001:DB8:0:0:0:0:0:1]:443", "https://[2001:db8::1]"),
+    ("https://[::ffff:1.2.3.4]", "https://[::ffff:102:304]"),
+    ("https://shop.example.com:08080", "https://shop.example.com:8080"),
+    ("https://a-b--c.example.com:65535", "https://a-b--c.example.com:65535"),
+    ("  https://shop.example.com\n", "https://shop.example.com"),
+])
+def test_each_origin_is_stored_as_a_browser_sends_it(post_touchpoint, given, stored):
+    response = post_touchpoint(allowed_origins=[given])
+
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["allowed_origins"] == [stored]
+
+
+def test_a_refused_origin_changes_nothing_on_patch(client, org, post_touchpoint):
+    touchpoint = post_touchpoint(allowed_origins=["https://old.example.com"]).get_json()
+
+    refused = client.patch(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers,
+                           json={"allowed_origins": ["https://new.example.com", "https://a..com"]})
+
+    body = assert_error(refused, 422, "allowed_origins")
+    assert "a..com" in body["errors"]["allowed_origins"]["1"][0]
+    shown = client.get(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers).get_json()
+    assert shown["allowed_origins"] == ["https://old.example.com"]
 
 
 def test_allowed_origins_can_be_replaced(client, org, post_touchpoint):

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from feedback_service.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import WebhookEndpoint, utcnow
-from feedback_service.services import events
+from feedback_service.services import events, ssrf, webhook_transport
 
 from .support import assert_error, row_counts
 from .webhook_receiver import Answer, deliveries, receiver, subscribe, webhook_app  # noqa: F401
@@ -245,6 +245,66 @@ def test_the_connection_goes_to_the_resolved_address_with_the_real_host_name(cli
     assert request.headers["host"] == f"hooks.example.test:{receiver.port}"
     assert request.path == "/in"
     assert lookups == ["hooks.example.test", "hooks.example.test"]  # at creation, and once at send time
+
+
+def test_a_url_with_non_ascii_characters_is_stored_percent_encoded_and_delivered(webhook_app, client, org,
+                                                                                 make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url("/café?q=é&r=%C3%A9"))
+
+    answer(client, pk)
+
+    assert endpoint["url"] == receiver.url("/caf%C3%A9?q=%C3%A9&r=%C3%A9")
+    [request] = receiver.wait_for(1)
+    assert request.path == "/caf%C3%A9?q=%C3%A9&r=%C3%A9"
+    [delivery] = deliveries(webhook_app)
+    assert (delivery.status, delivery.last_error) == ("succeeded", None)
+
+
+def set_stored_url(app, endpoint_id: int, url: str) -> None:
+    """As a row saved before URLs were normalised might hold it."""
+    with app.app_context():
+        db.session.get(WebhookEndpoint, endpoint_id).url = url
+        db.session.commit()
+
+
+def test_a_stored_url_from_before_normalisation_is_sent_percent_encoded(webhook_app, client, org,
+                                                                        make_touchpoint, receiver):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    set_stored_url(webhook_app, endpoint["id"], receiver.url("/café"))
+
+    answer(client, pk)
+
+    [request] = receiver.wait_for(1)
+    assert request.path == "/caf%C3%A9"
+    assert deliveries(webhook_app)[0].status == "succeeded"
+
+
+def test_a_stored_url_that_cannot_be_sent_is_a_failed_attempt_not_a_crash(webhook_app, client, org,
+                                                                         make_touchpoint, receiver, caplog):
+    _, pk = make_touchpoint(org)
+    endpoint = subscribe(client, org, receiver.url())
+    set_stored_url(webhook_app, endpoint["id"], receiver.url("/my hook"))
+
+    with caplog.at_level("ERROR"):
+        answer(client, pk)
+
+    [delivery] = deliveries(webhook_app)
+    assert delivery.attempts == 1 and delivery.last_error.startswith("refused: Not a valid URL")
+    assert receiver.requests == []
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_the_transport_records_a_path_it_cannot_encode_as_a_failure(receiver, caplog):
+    target = ssrf.Target("http", "127.0.0.1", receiver.port, "/café", ("127.0.0.1",))
+
+    with caplog.at_level("ERROR"):
+        outcome = webhook_transport.post(target, b"{}", {}, timeout=2)
+
+    assert outcome.status_code is None and not outcome.ok
+    assert outcome.error.startswith("send:") and "ASCII" in outcome.error
+    assert receiver.requests == [] and not caplog.records
 
 
 # --- tenancy ----------------------------------------------------------------------------

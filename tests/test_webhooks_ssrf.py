@@ -11,7 +11,7 @@ from feedback_service import create_app
 from feedback_service.extensions import db
 from feedback_service.services import ssrf
 
-from .support import assert_error
+from .support import assert_error, row_counts
 from .webhook_receiver import deliveries, receiver, webhook_app_config  # noqa: F401
 
 PUBLIC = "93.184.216.34"
@@ -60,6 +60,67 @@ def test_an_endpoint_on_a_private_address_is_refused(client, org, url):
                                  "http://user:pw@example.com/hook", "not a url"])
 def test_only_plain_http_and_https_urls_are_accepted(client, org, url):
     assert_error(create(client, org, url), 422, "url")
+
+
+@pytest.mark.parametrize("url", [
+    "http://1.1.1.1:0/hook", "http://1.1.1.1:65536/hook", "http://1.1.1.1:/hook", "http://1.1.1.1:x/hook",
+    "http://a b.com/hook", "http://a.com\\evil/hook", "http://a,b.com/", "http://a.com;b/", "http://a.com%2F/",
+    "http://a_b.com/", "http://a..com/", "http://-a.com/", "http://\u2603.com/", "http://[::1/", "http://1.2.3/",
+    "http://host/my hook", "http://host/\nhook", "http:/host/hook", "http://", "https:///hook",
+    "http://[fe80::1%25eth0]/",
+])
+def test_a_malformed_url_is_refused_and_nothing_is_stored(guarded_app, client, org, url):
+    before = row_counts(guarded_app)
+
+    body = assert_error(create(client, org, url), 422, "url")
+
+    assert "valid URL" in body["errors"]["url"][0]
+    assert row_counts(guarded_app) == before
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("http://hooks.example.com/café", "http://hooks.example.com/caf%C3%A9"),
+    ("http://hooks.example.com/q?y=é&z=%C3%A9", "http://hooks.example.com/q?y=%C3%A9&z=%C3%A9"),
+    ("HTTPS://Hooks.Example.COM:8443/In/%7Eme?a=1&b=[x]#top", "https://hooks.example.com:8443/In/%7Eme?a=1&b=[x]#top"),
+    ("https://hooks.exämple.com/in", "https://hooks.xn--exmple-cua.com/in"),
+    ("http://[::ffff:1.1.1.1]/", "http://[::ffff:101:101]/"),
+    ("http://1.1.1.1:8080", "http://1.1.1.1:8080"),
+])
+def test_a_url_is_stored_in_the_form_it_is_sent(client, org, monkeypatch, given, stored):
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver(
+        {"hooks.example.com": [PUBLIC], "hooks.xn--exmple-cua.com": [PUBLIC]}))
+
+    created = create(client, org, given)
+
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["url"] == stored
+
+
+def test_a_public_ipv4_mapped_address_is_judged_by_the_address_not_its_spelling(client, org):
+    refused = create(client, org, "http://[::ffff:127.0.0.1]/hook")
+
+    assert "not a public address" in assert_error(refused, 422, "url")["errors"]["url"][0]
+    assert "127.0.0.1" in refused.get_json()["errors"]["url"][0]
+    assert create(client, org, "http://[::ffff:1.1.1.1]/hook").status_code == 201
+
+
+def test_a_refused_url_leaves_the_endpoint_as_it_was(client, org, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", fake_resolver({"hooks.example.com": [PUBLIC]}))
+    endpoint = create(client, org, "https://hooks.example.com/in").get_json()
+
+    refused = client.patch(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=org.headers,
+                           json={"url": "https://hooks.example.com:0/in", "events": ["follow_up.created"]})
+
+    assert_error(refused, 422, "url")
+    shown = client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=org.headers).get_json()
+    assert (shown["url"], shown["events"]) == ("https://hooks.example.com/in", ["response.created"])
+
+
+def test_the_normal_form_is_the_same_when_normalised_again():
+    url = "http://Exämple.com:81/caf%C3%A9/é?q=ü#ä"
+
+    assert ssrf.normalise(ssrf.normalise(url)) == ssrf.normalise(url) == (
+        "http://xn--exmple-cua.com:81/caf%C3%A9/%C3%A9?q=%C3%BC#%C3%A4")
 
 
 def test_a_name_that_does_not_resolve_is_refused(client, org, monkeypatch):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..pagination import MAX_LIMIT
+from ..services import urls
 from ..services.lookup import MAX_ID
 
 
@@ -101,40 +101,15 @@ def page_body(page) -> dict:
 
 
 class Origin(fields.String):
-    """A bare web origin: scheme, host and optional port, as a browser sends in ``Origin``."""
+    """A bare web origin: scheme, host and optional port, as a browser sends in ``Origin``.
 
-    default_error_messages = {
-        "invalid_origin": "Not a bare origin like 'https://shop.example.com' or "
-                          "'http://localhost:8080' (scheme, host and optional port only).",
-    }
+    The rule (and the normal form stored) is ``services.urls.bare_origin``'s."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
         try:
-            parts = urlsplit(value)
-            port = parts.port  # raises ValueError on a bad port
-        except ValueError:
-            raise self.make_error("invalid_origin") from None
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.username is not None
-            or parts.password is not None
-            or parts.path not in ("",)
-            or parts.query
-            or parts.fragment
-            or "*" in value
-            or len(value) > 255
-        ):
-            raise self.make_error("invalid_origin")
-        host = parts.hostname.lower()
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        origin = f"{parts.scheme}://{host}"
-        # Browsers omit default ports from Origin, so we store them the same way.
-        if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
-            origin += f":{port}"
-        return origin
+            return urls.bare_origin(super()._deserialize(value, attr, data, **kwargs))
+        except urls.BadAddress as error:
+            raise ma.ValidationError(str(error)) from None
 
 
 class Trimmed(fields.String):

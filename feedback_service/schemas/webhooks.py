@@ -1,16 +1,31 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from ..models import DELIVERY_STATUSES, EVENT_TYPES
+from ..services import ssrf
+from ..services.webhooks import MAX_URL_LENGTH
 from ..services.lookup import MAX_ID
 from ..services.webhook_signing import webhook_id
 from .common import ListArgs, Schema, instant_field
 
 
-def url_field(**kwargs) -> fields.URL:
-    return fields.URL(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=2000), metadata={
-        "description": "An http(s) URL whose host resolves only to public addresses."}, **kwargs)
+class WebhookURL(fields.String):
+    """An http(s) URL, loaded in the form it is stored and sent (``ssrf.normalise``): whether its
+    host may receive webhooks is the service's check (``webhooks.check_url``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return ssrf.normalise(super()._deserialize(value, attr, data, **kwargs))
+        except ssrf.UnsafeURL as error:
+            raise ValidationError(str(error)) from None
+
+
+def url_field(**kwargs) -> fields.String:
+    return WebhookURL(validate=validate.Length(max=MAX_URL_LENGTH), metadata={
+        "description": "An http(s) URL whose host resolves only to public addresses. Stored with the host "
+                       "in punycode and non-ASCII characters percent-encoded (UTF-8).",
+        "format": "uri"}, **kwargs)
 
 
 def events_field(**kwargs) -> fields.List:

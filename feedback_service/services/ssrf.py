@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+
+from . import urls
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -26,6 +29,10 @@ _REFUSED_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
     "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10",
     "fec0::/10", "ff00::/8",
 ))
+
+
+# Kept as written: RFC 3986's reserved and unreserved characters, and "%" so escapes stay escapes.
+_URL_SAFE = "/?#[]@!$&'()*+,;=:-._~%"
 
 
 class UnsafeURL(ValueError):
@@ -66,26 +73,49 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not (address.is_multicast or address.is_reserved or address.is_unspecified)
 
 
-def resolve(url: str, *, allow_private: bool = False) -> Target:
-    """Take ``url`` apart and resolve its host once; refuse anything not public (unless allowed)."""
+def normalise(url: str) -> str:
+    """``url`` in the form we store and send: scheme and host lowercase, the host in ASCII
+    (punycode), and non-ASCII in the path, query and fragment percent-encoded as UTF-8."""
+    url = url.strip()
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in url):
+        raise UnsafeURL("Not a valid URL: it contains spaces or control characters (percent-encode them).")
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
+        parts = urlsplit(url)
     except ValueError:
-        raise UnsafeURL("This is not a valid URL.") from None
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("Only http and https URLs can receive webhooks.")
-    if not parts.hostname:
-        raise UnsafeURL("The URL has no host.")
-    if parts.username is not None or parts.password is not None:
+        raise UnsafeURL("Not a valid URL.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UnsafeURL("Not a valid URL: only http and https URLs can receive webhooks.")
+    if not url[len(scheme):].startswith("://"):
+        raise UnsafeURL("Not a valid URL: write it as http(s)://host/path.")
+    if "@" in parts.netloc:
         raise UnsafeURL("Put no credentials in the URL; verify our signature instead.")
-    host = parts.hostname.rstrip(".").lower()
-    port = port or (443 if parts.scheme == "https" else 80)
+    if not parts.netloc:
+        raise UnsafeURL("Not a valid URL: the host is missing.")
+    try:
+        host, port = urls.split_authority(parts.netloc)
+    except urls.BadAddress as error:
+        raise UnsafeURL(f"Not a valid URL. {error}") from None
+    normal = f"{scheme}://{host}" + ("" if port is None else f":{port}") + quote(parts.path, safe=_URL_SAFE)
+    if parts.query:
+        normal += "?" + quote(parts.query, safe=_URL_SAFE)
+    if parts.fragment:  # never sent, but kept: it is the URL as given
+        normal += "#" + quote(parts.fragment, safe=_URL_SAFE)
+    return normal
+
+
+def resolve(url: str, *, allow_private: bool = False) -> Target:
+    """Take ``url`` apart (``normalise``) and resolve its host once; refuse anything not public
+    (unless allowed)."""
+    parts = urlsplit(normalise(url))
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     addresses = _addresses_of(host, port)
     if not allow_private:
         for address in addresses:
             if not is_public(address):
-                raise UnsafeURL(f"{host} resolves to {address}, which is not a public address; "
+                shown = f"{address} ({address.ipv4_mapped})" if getattr(address, "ipv4_mapped", None) else address
+                raise UnsafeURL(f"{host} resolves to {shown}, which is not a public address; "
                                 "webhooks only go to public addresses.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, host, port, path, tuple(dict.fromkeys(str(a) for a in addresses)))

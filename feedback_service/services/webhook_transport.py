@@ -113,6 +113,10 @@ def _post_once(target: Target, address: str, body: bytes, headers: dict[str, str
                        duration_ms=_ms(started), retry_after=_retry_after(response.getheader("Retry-After")))
     except (TimeoutError, socket.timeout):
         return Outcome(error=f"timed out after {timeout:.1f}s ({stage})", timed_out=True, duration_ms=_ms(started))
+    except UnicodeError as error:
+        # Stored URLs are normalised to ASCII, but a row from before that (or a header) may not be.
+        return Outcome(error=f"{stage}: the request cannot be written in ASCII, as HTTP needs "
+                             f"(percent-encode the URL): {error}"[:2000], duration_ms=_ms(started))
     except (OSError, http.client.HTTPException, ssl.SSLError) as error:
         if expired.is_set():
             return Outcome(error=f"timed out after {timeout:.1f}s ({stage})", timed_out=True,

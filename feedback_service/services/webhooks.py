@@ -24,15 +24,20 @@ from .lookup import get_or_404, resolve_references
 log = logging.getLogger(__name__)
 
 PREVIOUS_SECRET_GRACE = timedelta(hours=24)
+MAX_URL_LENGTH = 2000  # the column's
 
 
 def check_url(url: str) -> str:
-    """The URL, if webhooks may go there; 422 naming ``url`` otherwise."""
+    """The URL as stored and sent (``ssrf.normalise``), if webhooks may go there; 422 naming
+    ``url`` otherwise."""
     try:
+        url = ssrf.normalise(url)
         ssrf.resolve(url, allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
     except ssrf.UnsafeURL as refusal:
         raise Invalid("url", str(refusal)) from None
-    return url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise Invalid("url", f"Longer than {MAX_URL_LENGTH} characters once percent-encoded.")
+    return url
 
 
 def _touchpoint_filter(touchpoint_ids: list[int] | None) -> list[int] | None:
