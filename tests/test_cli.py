@@ -324,3 +324,12 @@ def test_a_bad_setting_stops_the_commands_with_its_message_not_a_traceback(tmp_p
     assert done.returncode == 1
     assert "SENTIMENT_POSITIVE_THRESHOLD must be" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_demo_allows_its_own_origin_when_the_service_sits_under_a_path(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://Feedback.example.com:443/stride/")
+    first = run_json(app.test_cli_runner(), "demo", "--json")
+
+    touchpoints = app.test_client().get("/api/v1/touchpoints", headers=bearer(first["api_key"])).json["data"]
+
+    assert {tuple(t["allowed_origins"]) for t in touchpoints} == {("https://feedback.example.com",)}

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import random
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from ..tenancy import tenant_scope
 from . import customers, follow_ups, journeys, staff, touchpoints
 from .metrics import METRICS
 from .organizations import NewOrganization, create_organization
+from .urls import bare_origin
 
 DEMO_NAME = "Stride Shoes (demo)"
 DEMO_ADMIN_EMAIL = "admin@stride-shoes.example"
@@ -120,7 +122,9 @@ def _seed(organization: Organization) -> None:
         name="Buying shoes online",
         description="From the holiday advert to a return: every step a customer takes with us.",
     )
-    base = current_app.config["PUBLIC_BASE_URL"]
+    # The demo pages are served by this service: its own origin (PUBLIC_BASE_URL may carry a path).
+    public = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    base = bare_origin(f"{public.scheme}://{public.netloc}")
     created = []
     for name, channel, team_name, metric, weights, comments in TOUCHPOINTS:
         touchpoint = touchpoints.create_touchpoint(
