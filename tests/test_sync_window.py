@@ -1,4 +1,4 @@
-"""The sync listings' settle window.
+"""The sync listings' settle window, and cursors that belong to one ordering.
 
 ``updated_at`` is stamped before commit, so a change stamped earlier can
 commit after a later one. A consumer paging by ``(updated_at, id)`` must not
@@ -18,7 +18,10 @@ from sqlalchemy import select, update
 
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, Response, utcnow
+from feedback_service.pagination import encode_cursor
 from feedback_service.services import sync_window
+
+from .support import assert_error
 
 WINDOW = 5
 
@@ -153,3 +156,38 @@ def test_an_export_holds_only_settled_changes(app, client, org, touchpoint_id, m
 
     assert before == [old]
     assert exported() == [old, fresh]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/responses", "/api/v1/follow-ups"])
+def test_a_cursor_of_one_ordering_is_refused_by_the_other(app, client, org, make_touchpoint, path):
+    _, pk = make_touchpoint(org)
+    for text in ("Late", "Broken", "Cold"):
+        client.post(f"/w/{pk}/responses", json={"score": 1, "comment": text})
+    since = "2000-01-01T00:00:00+00:00"
+    sync_cursor = sync(client, org, path, updated_after=since, limit=1)["next_cursor"]
+    newest_cursor = sync(client, org, path, limit=1)["next_cursor"]
+    assert sync_cursor and newest_cursor
+
+    to_newest = assert_error(client.get(path, query_string={"cursor": sync_cursor}, headers=org.headers),
+                             422, "cursor")
+    to_sync = assert_error(client.get(path, query_string={"cursor": newest_cursor, "updated_after": since},
+                                      headers=org.headers), 422, "cursor")
+
+    assert "updated_after" in to_newest["errors"]["cursor"][0]
+    assert "start again without cursor" in to_newest["errors"]["cursor"][0]
+    assert "newest-first" in to_sync["errors"]["cursor"][0]
+    # Each still pages its own ordering.
+    assert sync(client, org, path, updated_after=since, cursor=sync_cursor)["data"]
+    assert sync(client, org, path, cursor=newest_cursor)["data"]
+
+
+@pytest.mark.parametrize("cursor", [
+    encode_cursor(["2026-03-01T12:00:00+00:00", 1]),  # handed out before cursors named their ordering
+    encode_cursor(["2026-03-01T12:00:00+00:00", 1], "elsewhere"),
+    encode_cursor(["sync", 1], "sync"),
+    encode_cursor([], "sync"),
+])
+def test_an_untagged_or_foreign_cursor_is_422(client, org, cursor):
+    body = assert_error(client.get("/api/v1/responses", query_string={
+        "cursor": cursor, "updated_after": "2026-01-01T00:00:00+00:00"}, headers=org.headers), 422, "cursor")
+    assert "start again without it" in body["errors"]["cursor"][0]

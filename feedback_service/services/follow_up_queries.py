@@ -55,8 +55,8 @@ def list_follow_ups(*, status: str | None = None, owner_id: int | None = None, t
         # Settled changes only, so a sync that resumes after its cursor misses none (see sync_window).
         query = query.where(FollowUp.updated_at > updated_after, settled(FollowUp.updated_at))
         return paginate(query, [(FollowUp.updated_at, datetime), (FollowUp.id, int)], descending=False,
-                        limit=limit, cursor=cursor)
-    return paginate(query, [(FollowUp.id, int)], descending=True, limit=limit, cursor=cursor)
+                        limit=limit, cursor=cursor, ordering="sync")
+    return paginate(query, [(FollowUp.id, int)], descending=True, limit=limit, cursor=cursor, ordering="newest")
 
 
 def get_follow_up(follow_up_id: int) -> FollowUp:

@@ -25,11 +25,11 @@ def list_responses(*, touchpoint_id: int | None = None, customer_id: int | None 
     if updated_after is not None:
         query = query.where(Response.updated_at > updated_after, settled(Response.updated_at))
         return paginate(query, [(Response.updated_at, datetime), (Response.id, int)],
-                        descending=False, limit=limit, cursor=cursor)
+                        descending=False, limit=limit, cursor=cursor, ordering="sync")
     # Newest by when the customer answered, not by id: imported and seeded
     # responses arrive out of order. The id breaks ties, so the key is unique.
     return paginate(query, [(Response.created_at, datetime), (Response.id, int)],
-                    descending=True, limit=limit, cursor=cursor)
+                    descending=True, limit=limit, cursor=cursor, ordering="newest")
 
 
 def get_response(response_id: int) -> Response:
