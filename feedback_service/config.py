@@ -60,6 +60,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # GET /events on PostgreSQL shows an event once every older transaction has
         # ended; when committed events wait on one, the request waits up to this long.
         "EVENT_LOG_SETTLE_SECONDS": 1.0,
+        # Sync listings (updated_after, exports) show a row once its updated_at is this
+        # old, so every change stamped before it has committed (services/sync_window.py).
+        "SYNC_SETTLE_SECONDS": 5.0,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -104,6 +107,7 @@ def _normalise_database_url(url: str) -> str:
 NUMBERS: dict[str, tuple[type, float | None, str]] = {
     "WEBHOOK_EVENT_RETENTION_DAYS": (int, 1, "a whole number of days"),
     "EVENT_LOG_SETTLE_SECONDS": (float, 0, "a number of seconds"),
+    "SYNC_SETTLE_SECONDS": (float, 0, "a number of seconds, longer than any write transaction (default 5)"),
     "TRUSTED_PROXY_COUNT": (int, 0, "the number of proxies in front (0, 1, 2…)"),
     "TOUCHPOINT_CACHE_SECONDS": (float, 0, "a number of seconds (0: no cache)"),
     "SENTIMENT_POSITIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. 0.05"),

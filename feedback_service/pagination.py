@@ -2,6 +2,11 @@
 
 A cursor encodes the sort key of the last row a client saw. The next page is
 "rows after that key", so rows inserted meanwhile never shift a page or repeat.
+
+A list that can be ordered more than one way tags its cursors with the
+ordering (``paginate(ordering=…)``): a newest-first cursor and a sync cursor
+both hold a timestamp and an id, and read with the wrong ordering one would
+silently page from the wrong place. A cursor of another ordering is a 422.
 """
 
 from __future__ import annotations
@@ -36,18 +41,46 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(values: list[Any]) -> str:
+# What each ordering is, as a consumer asked for it: for the 422 of a cursor given to the other.
+ORDERINGS = {
+    "newest": "the newest-first list (without updated_after)",
+    "sync": "the sync, oldest change first (with updated_after)",
+}
+
+
+def encode_cursor(values: list[Any], ordering: str | None = None) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    if ordering is not None:
+        plain.insert(0, ordering)
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
-    """The cursor's values, one per kind; a 422 naming ``cursor`` if it is not such a cursor."""
-    values = parse_cursor(cursor, kinds)
+def decode_cursor(cursor: str, kinds: list[type], ordering: str | None = None) -> list[Any]:
+    """The cursor's values, one per kind; a 422 naming ``cursor`` if it is not such a cursor
+    (of ``ordering``, when given)."""
+    if ordering is None:
+        values = parse_cursor(cursor, kinds)
+    else:
+        values = parse_cursor(cursor, [str, *kinds])
+        tag = _tag(cursor)
+        if tag != ordering and tag in ORDERINGS and ordering in ORDERINGS:
+            abort(422, errors={"cursor": [
+                f"This cursor pages {ORDERINGS[tag]}, not {ORDERINGS[ordering]}: send it with the query it came "
+                "from (the same updated_after and filters), or start again without cursor."]})
+        values = values[1:] if values is not None and tag == ordering else None
     if values is None:
         abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
     return values
+
+
+def _tag(cursor: str) -> str | None:
+    """The ordering a tagged cursor names (its first value), or None."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+    return raw[0] if isinstance(raw, list) and raw and isinstance(raw[0], str) else None
 
 
 def parse_cursor(cursor: str, kinds: list[type]) -> list[Any] | None:
@@ -84,20 +117,23 @@ def paginate(
     descending: bool,
     limit: int | None,
     cursor: str | None,
+    ordering: str | None = None,
 ) -> Page:
-    """Run ``query`` ordered by ``order`` (its last column unique) one page at a time."""
+    """Run ``query`` ordered by ``order`` (its last column unique) one page at a time.
+
+    ``ordering`` (a key of ``ORDERINGS``) tags the cursors of a list that has more than one."""
     limit = limit or DEFAULT_LIMIT
     columns = [column for column, _ in order]
     if cursor:
-        after = decode_cursor(cursor, [kind for _, kind in order])
+        after = decode_cursor(cursor, [kind for _, kind in order], ordering)
         query = query.where(_after(columns, after, descending))
-    ordering = [c.desc() if descending else c.asc() for c in columns]
-    rows = list(db.session.scalars(query.order_by(*ordering).limit(limit + 1)))
+    sort = [c.desc() if descending else c.asc() for c in columns]
+    rows = list(db.session.scalars(query.order_by(*sort).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, c.key) for c in columns])
+        next_cursor = encode_cursor([getattr(last, c.key) for c in columns], ordering)
     return Page(items=rows, next_cursor=next_cursor)
 
 

@@ -144,6 +144,15 @@ def test_the_event_log_settle_time_comes_from_the_environment():
         from_environ({"EVENT_LOG_SETTLE_SECONDS": "a while"})
 
 
+def test_the_sync_settle_window_comes_from_the_environment_and_defaults_to_seconds(tmp_path):
+    assert from_environ({"SYNC_SETTLE_SECONDS": "2.5"}) == {"SYNC_SETTLE_SECONDS": 2.5}
+    for wrong in ("soon", "-1"):
+        with pytest.raises(ConfigError, match="SYNC_SETTLE_SECONDS"):
+            from_environ({"SYNC_SETTLE_SECONDS": wrong})
+    app = create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)})
+    assert app.config["SYNC_SETTLE_SECONDS"] == 5
+
+
 def test_sentiment_thresholds_come_from_the_environment():
     config = from_environ({"SENTIMENT_POSITIVE_THRESHOLD": "0.3", "SENTIMENT_NEGATIVE_THRESHOLD": "-0.25"})
 

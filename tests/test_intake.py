@@ -187,3 +187,20 @@ def test_an_answer_owes_a_delivery_to_each_endpoint_that_wants_it(webhook_app, o
     [event] = rows(webhook_app, Event)
     owed = {d.endpoint_id for d in rows(webhook_app, WebhookDelivery) if d.event_id == event.id}
     assert owed == {endpoints["all"], endpoints["this touchpoint"]}
+
+
+def test_an_answer_written_in_a_transaction_is_stamped_once_that_transaction_has_begun(
+        client, touchpoint, monkeypatch):
+    """On SQLite that means with the write lock held, so answers commit in the order of their
+    updated_at, and the sync (services/sync_window.py) cannot pass one still being written."""
+    from feedback_service.services import intake
+
+    begun = []
+    real = intake.utcnow
+    monkeypatch.setattr(intake, "utcnow", lambda: begun.append(db.session().in_transaction()) or real())
+    # The second finds the touchpoint in the cache: nothing has read the database before the stamp.
+    stored = [answer(client, touchpoint["pk"], {"score": 4, "customer": {"id": f"c-{i}", "email": f"{i}@example.com"}})
+              for i in range(2)]
+
+    assert [each.status_code for each in stored] == [201, 201], stored[-1].get_json()
+    assert begun == [True, True]

@@ -15,8 +15,8 @@ blp = management_blueprint("exports", __name__,
                            description="Responses and follow-ups as CSV or JSON Lines, streamed, oldest change first.")
 
 _STREAM = {"200": {
-    "description": "The rows ordered by `(updated_at, id)`; a header line first in CSV. Streamed: "
-                   "any number of rows.",
+    "description": "The rows ordered by `(updated_at, id)`, changes at least `SYNC_SETTLE_SECONDS` (5 s) "
+                   "old; a header line first in CSV. Streamed: any number of rows.",
     "content": {media_type.split(";")[0]: {"schema": {"type": "string"}} for media_type in export.MEDIA_TYPES.values()},
 }}
 

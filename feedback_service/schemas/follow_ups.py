@@ -17,7 +17,9 @@ class FollowUpListArgs(ListArgs):
     overdue = fields.Boolean()
     unassigned = fields.Boolean()
     updated_after = instant_field(metadata={
-        "description": "ISO 8601 with offset; changes after this instant, oldest first."})
+        "description": "ISO 8601 with offset; changes after this instant, oldest first, once "
+                       "SYNC_SETTLE_SECONDS old (5 s), so none is skipped. Page with the cursor this "
+                       "ordering gives."})
 
 
 class AssignSchema(Schema):

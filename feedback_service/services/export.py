@@ -5,7 +5,9 @@ leave as text in chunks of about ``CHUNK_BYTES``: a million rows stream
 through without ever being in memory together, whether to an HTTP client or
 to a file from the CLI. Rows are ordered by ``(updated_at, id)``, so the last
 row's ``updated_at`` is where the next incremental export (``updated_after``)
-starts.
+starts. For that mark to be safe, an export holds only settled rows, those
+changed more than ``SYNC_SETTLE_SECONDS`` ago (see ``sync_window``): a change
+made within that window comes in the next export.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import Customer, FollowUp, Response, SurveyVersion, Touchpoint, User
+from .sync_window import settled
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
@@ -65,6 +68,7 @@ def responses(*, organization_id: int | None = None, touchpoint_id: int | None =
         .join(Touchpoint, Touchpoint.id == Response.touchpoint_id)
         .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
         .outerjoin(Customer, Customer.id == Response.customer_id)
+        .where(settled(Response.updated_at))
         .order_by(Response.updated_at, Response.id)
     )
     if organization_id is not None:
@@ -91,6 +95,7 @@ def follow_ups(*, organization_id: int | None = None, status: str | None = None,
         .join(Response, Response.id == FollowUp.response_id)
         .join(Touchpoint, Touchpoint.id == FollowUp.touchpoint_id)
         .outerjoin(User, User.id == FollowUp.owner_id)
+        .where(settled(FollowUp.updated_at))
         .order_by(FollowUp.updated_at, FollowUp.id)
     )
     if organization_id is not None:

@@ -30,6 +30,7 @@ from ..models import (
 from ..pagination import Page, paginate
 from .follow_ups import CLOSED, MOVES, WATCHED
 from .lookup import get_or_404, is_possible_id
+from .sync_window import settled
 
 
 def list_follow_ups(*, status: str | None = None, owner_id: int | None = None, team_id: int | None = None,
@@ -52,10 +53,11 @@ def list_follow_ups(*, status: str | None = None, owner_id: int | None = None, t
         late = FollowUp.status.in_(WATCHED) & (FollowUp.due_at < utcnow())
         query = query.where(late if overdue else ~late)
     if updated_after is not None:
-        query = query.where(FollowUp.updated_at > updated_after)
+        # Settled changes only, so a sync that resumes after its cursor misses none (see sync_window).
+        query = query.where(FollowUp.updated_at > updated_after, settled(FollowUp.updated_at))
         return paginate(query, [(FollowUp.updated_at, datetime), (FollowUp.id, int)], descending=False,
-                        limit=limit, cursor=cursor)
-    return paginate(query, [(FollowUp.id, int)], descending=True, limit=limit, cursor=cursor)
+                        limit=limit, cursor=cursor, ordering="sync")
+    return paginate(query, [(FollowUp.id, int)], descending=True, limit=limit, cursor=cursor, ordering="newest")
 
 
 def get_follow_up(follow_up_id: int) -> FollowUp:

@@ -130,6 +130,12 @@ def _email(customer: dict | None) -> str | None:
 def _store(card: TouchpointCard, answer: dict) -> tuple[int, list[int], bool] | None:
     """Write the answer, its event and deliveries: (response id, delivery ids, committed
     already?), or None when nothing was stored (a stale card, a used key)."""
+    both_keys = answer["external_id"] and answer["email"]
+    in_one_statement = db.engine.dialect.name == "postgresql" and not both_keys
+    # Begun (on SQLite: the write lock taken, which may mean queueing for it) before
+    # the answer is stamped, so it commits moments after its updated_at and a sync
+    # that pages by updated_at cannot pass it meanwhile (services/sync_window.py).
+    connection = None if in_one_statement else db.session.connection()
     now = utcnow()
     params = {**answer, "org": card.organization_id, "touchpoint_id": card.id, "stamp": card.stamp,
               "survey_version_id": card.survey_version_id, "metric": card.metric, "now": now,
@@ -137,14 +143,12 @@ def _store(card: TouchpointCard, answer: dict) -> tuple[int, list[int], bool] | 
               "sentiment_status": "pending" if answer["comment"] else "skipped",
               "sentiment_reason": None if answer["comment"] else "no_comment",
               "event_type": "response.created", "max_attempts": webhook_fanout.max_attempts()}
-    both_keys = answer["external_id"] and answer["email"]
-    if db.engine.dialect.name == "postgresql" and not both_keys:
+    if in_one_statement:
         customer_key = "external_id" if answer["external_id"] else "email" if answer["email"] else None
         params["event_data"] = _created_payload(card, answer, now, response_id=0, person=None)
         row = statements.run_in_one_statement(db.engine, customer_key, params)
         return (row[0], list(row[1] or ()), True) if row else None
 
-    connection = db.session.connection()
     person = customers.resolve_customer_ref(card.organization_id, external_id=answer["external_id"],
                                             email=answer["email"], seen_at=now)
     written = statements.in_transaction(connection.dialect.name)
