@@ -503,3 +503,25 @@ def test_a_line_of_the_activity_log_cannot_be_changed_or_deleted(app, client, or
             db.session.flush()
         db.session.rollback()
         assert db.session.scalars(select(FollowUpActivity)).first().body is None
+
+
+def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, client, org, support, monkeypatch):
+    from feedback_service.models import Event
+    from feedback_service.tasks import sla
+
+    monkeypatch.setattr(sla, "SLA_BATCH", 2)
+    for i in range(5):
+        answer(client, support["pk"], 2, f"Waiting ({i}).")
+    commits = []
+    monkeypatch.setattr(sla, "commit", lambda: (commits.append(1), db.session.commit()))
+    with app.app_context():
+        assert sla.check_sla(now=utcnow() + timedelta(days=30)) == 5
+        assert sla.check_sla(now=utcnow() + timedelta(days=31)) == 0
+        breached = db.session.scalars(select(FollowUp.sla_breached_at)).all()
+        announced = db.session.scalar(select(func.count()).select_from(Event)
+                                      .where(Event.type == "follow_up.sla_breached"))
+        escalations = db.session.scalar(select(func.count()).select_from(OutboundEmail)
+                                        .where(OutboundEmail.kind == "escalation"))
+        db.session.remove()
+    assert len(commits) == 3 + 1  # 2 + 2 + 1, then the second run's empty look
+    assert all(breached) and announced == 5 and escalations == 5

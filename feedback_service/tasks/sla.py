@@ -10,49 +10,71 @@ from sqlalchemy.orm import joinedload
 
 from ..database import commit
 from ..extensions import db
-from ..models import FollowUp, FollowUpActivity, User, utcnow
-from ..services import events, mail
+from ..models import FollowUp, FollowUpActivity, Team, User, utcnow
+from ..services import events, mail, webhook_fanout
 from ..services.follow_ups import SYSTEM, WATCHED, console_link, payload
 
 log = logging.getLogger(__name__)
 
 
+# Follow-ups marked per transaction: after an outage thousands may be due at once, and one
+# transaction for all of them would hold its locks (and its rows' updated_at stamps, which
+# sync consumers wait on) for minutes.
+SLA_BATCH = 200
+
+
 def check_sla(now: datetime | None = None) -> int:
     """Mark every newly overdue follow-up; returns how many breached now. Safe to run twice."""
     now = now or utcnow()
+    total = 0
+    while (breached := _breach_batch(now)) > 0:
+        total += breached
+        if breached < SLA_BATCH:
+            break
+    if total:
+        log.info("%d follow-ups breached their SLA", total)
+    return total
+
+
+def _breach_batch(now: datetime) -> int:
     overdue = db.session.scalars(
         select(FollowUp)
         .where(FollowUp.status.in_(WATCHED), FollowUp.due_at < now, FollowUp.sla_breached_at.is_(None))
-        .options(joinedload(FollowUp.team), joinedload(FollowUp.owner))
+        .order_by(FollowUp.id).limit(SLA_BATCH)
+        # All the announcement and the escalation read, in this one query.
+        .options(joinedload(FollowUp.team).joinedload(Team.lead), joinedload(FollowUp.owner),
+                 joinedload(FollowUp.response), joinedload(FollowUp.touchpoint))
         .with_for_update(skip_locked=True, of=FollowUp)
     ).unique().all()
-    for follow_up in overdue:
-        follow_up.sla_breached_at = now
-        db.session.add(FollowUpActivity(follow_up_id=follow_up.id, organization_id=follow_up.organization_id,
-                                        kind="sla_breached", actor=SYSTEM, created_at=now,
-                                        after={"due_at": follow_up.due_at.isoformat()}))
-        events.record("follow_up.sla_breached", payload(follow_up, breached_at=now.isoformat()),
-                      organization_id=follow_up.organization_id)
-        for person in _escalation_targets(follow_up):
-            mail.queue_email(kind="escalation", to=person.email, follow_up_id=follow_up.id,
-                             organization_id=follow_up.organization_id,
-                             subject=f"Overdue follow-up: {follow_up.touchpoint.name} ({follow_up.priority})",
-                             body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
-                                  f"is still {follow_up.status}. Owner: "
-                                  f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
-                                  f"Open it: {console_link(follow_up.id)}\n")
+    admins: dict[int, list[User]] = {}
+    with webhook_fanout.routes_held():
+        for follow_up in overdue:
+            follow_up.sla_breached_at = now
+            db.session.add(FollowUpActivity(follow_up_id=follow_up.id, organization_id=follow_up.organization_id,
+                                            kind="sla_breached", actor=SYSTEM, created_at=now,
+                                            after={"due_at": follow_up.due_at.isoformat()}))
+            events.record("follow_up.sla_breached", payload(follow_up, breached_at=now.isoformat()),
+                          organization_id=follow_up.organization_id)
+            for person in _escalation_targets(follow_up, admins):
+                mail.queue_email(kind="escalation", to=person.email, follow_up_id=follow_up.id,
+                                 organization_id=follow_up.organization_id,
+                                 subject=f"Overdue follow-up: {follow_up.touchpoint.name} ({follow_up.priority})",
+                                 body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
+                                      f"is still {follow_up.status}. Owner: "
+                                      f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
+                                      f"Open it: {console_link(follow_up.id)}\n")
     # database.commit, not the session's: it hands over the escalation emails and the
     # breach webhooks now. Left pending, the sweep's next rollback forgot them, and the
     # emails waited for a later sweep's grace period.
     commit()
-    if overdue:
-        log.info("%d follow-ups breached their SLA", len(overdue))
     return len(overdue)
 
 
-def _escalation_targets(follow_up: FollowUp) -> list[User]:
-    """The team's lead, or the organisation's admins when the team has none."""
+def _escalation_targets(follow_up: FollowUp, admins: dict[int, list[User]]) -> list[User]:
+    """The team's lead, or the organisation's admins when the team has none (read once a batch)."""
     if follow_up.team is not None and follow_up.team.lead is not None and follow_up.team.lead.is_active:
         return [follow_up.team.lead]
-    return list(db.session.scalars(select(User).where(
-        User.organization_id == follow_up.organization_id, User.role == "admin", User.is_active.is_(True))))
+    if follow_up.organization_id not in admins:
+        admins[follow_up.organization_id] = list(db.session.scalars(select(User).where(
+            User.organization_id == follow_up.organization_id, User.role == "admin", User.is_active.is_(True))))
+    return admins[follow_up.organization_id]
