@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,6 +88,10 @@ def load_backlog(conn: psycopg.Connection, schema: str, texts: list[str], follow
 
     rng = random.Random(7)
     scores = [rng.randint(1, 5) for _ in texts] if follow_ups else [3] * len(texts)
+    # A fresh backlog, as Redis losing its data leaves one: answers of the last minutes, their
+    # follow-ups not yet due (overdue ones would have the worker's start-up sweep escalate them all).
+    created = datetime.now(UTC) - timedelta(minutes=5)
+    due = created + timedelta(days=3)
     with conn.cursor() as cur:
         cur.execute(f'SET search_path TO "{schema}"')
         cur.execute("SELECT organization_id, id, current_survey_version_id FROM touchpoint LIMIT 1")
@@ -100,7 +104,7 @@ def load_backlog(conn: psycopg.Connection, schema: str, texts: list[str], follow
                       "context, source, sentiment_status, created_at, updated_at) FROM STDIN") as copy:
             for text, score in zip(texts, scores, strict=True):
                 copy.write_row((org, touchpoint, version, "csat", score, text, "{}", "widget", "pending",
-                                "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"))
+                                created, created))
         if follow_ups:
             cur.execute("SELECT id, score FROM response ORDER BY id")
             rows = cur.fetchall()
@@ -110,7 +114,7 @@ def load_backlog(conn: psycopg.Connection, schema: str, texts: list[str], follow
                     unscored = SimpleNamespace(metric="csat", score=score, sentiment_status="pending",
                                                sentiment_compound=None)
                     copy.write_row((org, rid, touchpoint, "new", priority_for(unscored),
-                                    "2026-01-04T00:00:00Z", 1, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"))
+                                    due, 1, created, created))
         # What autovacuum would do to tables that just grew by 20,000 rows; the test server runs
         # without it. With no statistics at all the planner guesses a handful of pending rows.
         cur.execute("ANALYZE response")
