@@ -248,14 +248,20 @@ def test_worker_without_redis_sweeps_in_its_own_process(app, runner, org, make_t
         db.session.remove()
 
 
-def test_worker_burst_scores_what_was_left_pending(app, app_config, redis_url, org, make_touchpoint, make_response):
-    touchpoint_id, _ = make_touchpoint(org)
-    response_id = make_response(org, touchpoint_id, score=1, comment="Awful. Late and broken.")
+def burst_with_redis(app_config, redis_url):
+    """``worker --burst`` as a deployment with Redis runs it, against the suite's database."""
     redis_app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://"})
-
     result = redis_app.test_cli_runner().invoke(args=["worker", "--burst"])
     with redis_app.app_context():
         db.engine.dispose()
+    return result
+
+
+def test_worker_burst_scores_what_was_left_pending(app, app_config, redis_url, org, make_touchpoint, make_response):
+    touchpoint_id, _ = make_touchpoint(org)
+    response_id = make_response(org, touchpoint_id, score=1, comment="Awful. Late and broken.")
+
+    result = burst_with_redis(app_config, redis_url)
 
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -277,11 +283,8 @@ def test_worker_burst_with_redis_sweeps_everything_the_periodic_sweep_does(
         follow_up = db.session.scalars(select(FollowUp)).one()
         follow_up.due_at = utcnow() - timedelta(hours=1)  # overdue, and nobody has checked yet
         db.session.commit()
-    redis_app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://"})
 
-    result = redis_app.test_cli_runner().invoke(args=["worker", "--burst"])
-    with redis_app.app_context():
-        db.engine.dispose()
+    result = burst_with_redis(app_config, redis_url)
 
     assert result.exit_code == 0, result.output
     with app.app_context():
