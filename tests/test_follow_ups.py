@@ -525,3 +525,25 @@ def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, cli
         db.session.remove()
     assert len(commits) == 3 + 1  # 2 + 2 + 1, then the second run's empty look
     assert all(breached) and announced == 5 and escalations == 5
+
+
+def test_admins_hear_of_a_batch_of_unassigned_follow_ups_in_one_email(app, org, make_touchpoint, make_response):
+    from feedback_service.models import Response
+    from feedback_service.tasks.responses import open_pending_follow_ups
+
+    touchpoint_id, _ = make_touchpoint(org, name="Advert")  # no team: nobody can take them
+    for i in range(3):
+        make_response(org, touchpoint_id, score=1, comment=f"Misleading offer number {i}.")
+    with app.app_context():
+        db.session.execute(Response.__table__.update().values(follow_up_pending=True))
+        db.session.commit()
+        assert open_pending_follow_ups() == 3  # the worker's batch
+        [notice] = db.session.scalars(select(OutboundEmail)).all()
+        follow_up_ids = db.session.scalars(select(FollowUp.id).order_by(FollowUp.id)).all()
+        db.session.remove()
+    assert (notice.kind, notice.to_address, notice.follow_up_id) == ("unassigned", org.admin_email, None)
+    assert notice.subject == "3 unassigned follow-ups"
+    assert "http://feedback.test/inbox?owner=unassigned" in notice.body
+    for i, follow_up_id in enumerate(follow_up_ids):
+        assert f"Misleading offer number {i}." in notice.body
+        assert f"http://feedback.test/follow-ups/{follow_up_id}" in notice.body

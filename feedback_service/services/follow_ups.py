@@ -7,6 +7,8 @@ Each change writes its activity entry and its event in the same transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import FollowUp, FollowUpActivity, Organization, Response, RootCause, User, utcnow
+from ..tenancy import tenant_scope
 from . import events, mail, priority, routing
 from .links import console_url
 from .lookup import get_or_404, resolve_reference
@@ -295,10 +298,60 @@ def console_link(follow_up_id: int) -> str:
     return console_url(f"/follow-ups/{follow_up_id}")
 
 
+_UNASSIGNED = "unassigned_follow_ups"
+
+
+@contextmanager
+def unassigned_notices_per_batch() -> Iterator[None]:
+    """Within: admins hear once, when the block ends, of every follow-up left unassigned in it.
+
+    A team nobody can take work from (all away, or nobody in it yet) would otherwise send
+    every admin an email per comment: a burst of a hundred answers, a hundred emails each.
+    Nothing is sent if the block fails (its follow-ups roll back with it).
+    """
+    if _UNASSIGNED in db.session.info:
+        yield  # an outer batch collects them
+        return
+    waiting: dict[int, list[FollowUp]] = {}
+    db.session.info[_UNASSIGNED] = waiting
+    try:
+        yield
+    finally:
+        db.session.info.pop(_UNASSIGNED, None)
+    for organization_id, unassigned in waiting.items():
+        with tenant_scope(organization_id):
+            _tell_admins(unassigned)
+
+
 def _tell_admins_of_unassigned(follow_up: FollowUp) -> None:
+    waiting = db.session.info.get(_UNASSIGNED)
+    if waiting is not None:
+        waiting.setdefault(follow_up.organization_id, []).append(follow_up)
+    else:
+        _tell_admins([follow_up])
+
+
+def _tell_admins(unassigned: list[FollowUp]) -> None:
     admins = db.session.scalars(select(User).where(User.role == "admin", User.is_active.is_(True))).all()
+    if len(unassigned) == 1:
+        [follow_up] = unassigned
+        subject = f"Unassigned follow-up: {follow_up.touchpoint.name}"
+        body = ("Nobody in the touchpoint's team can take this follow-up; it waits in the "
+                "unassigned queue.\n\n" + _assignment_text(follow_up))
+    else:
+        follow_up = None
+        subject = f"{len(unassigned)} unassigned follow-ups"
+        body = (f"Nobody in their touchpoints' teams can take these {len(unassigned)} follow-ups; they wait in "
+                f"the unassigned queue: {console_url('/inbox?owner=unassigned')}\n\n"
+                + "".join(f"- [{item.priority}] {item.touchpoint.name}, score {item.response.score}: "
+                          f"{_excerpt(item.response.comment)}\n  {console_link(item.id)}\n" for item in unassigned))
     for admin in admins:
-        mail.queue_email(kind="unassigned", to=admin.email, follow_up_id=follow_up.id,
-                         subject=f"Unassigned follow-up: {follow_up.touchpoint.name}",
-                         body="Nobody in the touchpoint's team can take this follow-up; it waits in the "
-                              "unassigned queue.\n\n" + _assignment_text(follow_up))
+        mail.queue_email(kind="unassigned", to=admin.email, follow_up_id=follow_up.id if follow_up else None,
+                         subject=subject, body=body)
+
+
+def _excerpt(comment: str | None, length: int = 120) -> str:
+    if not comment:
+        return "(no comment)"
+    text = " ".join(comment.split())
+    return text if len(text) <= length else text[:length - 1] + "…"

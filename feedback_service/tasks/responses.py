@@ -87,7 +87,7 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
         select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))} if ids else {}
     followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids)))) \
         if ids else set()
-    with webhook_fanout.routes_held():
+    with webhook_fanout.routes_held(), follow_ups.unassigned_notices_per_batch():
         for response_id, organization_id in claimed:
             with tenant_scope(organization_id):
                 follow_ups.open_for_response(responses[response_id], has_one=response_id in followed)
