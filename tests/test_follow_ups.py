@@ -520,11 +520,19 @@ def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, cli
         breached = db.session.scalars(select(FollowUp.sla_breached_at)).all()
         announced = db.session.scalar(select(func.count()).select_from(Event)
                                       .where(Event.type == "follow_up.sla_breached"))
-        escalations = db.session.scalar(select(func.count()).select_from(OutboundEmail)
-                                        .where(OutboundEmail.kind == "escalation"))
+        escalations = db.session.scalars(select(OutboundEmail).where(OutboundEmail.kind == "escalation")
+                                         .order_by(OutboundEmail.id)).all()
+        follow_up_ids = db.session.scalars(select(FollowUp.id).order_by(FollowUp.id)).all()
         db.session.remove()
     assert len(commits) == 3 + 1  # 2 + 2 + 1, then the second run's empty look
-    assert all(breached) and announced == 5 and escalations == 5
+    assert all(breached) and announced == 5
+    # One email per person per batch: two lists of two, then the last one alone.
+    assert [(e.subject, e.follow_up_id) for e in escalations] == [
+        ("2 overdue follow-ups", None), ("2 overdue follow-ups", None),
+        (escalations[2].subject, follow_up_ids[4])]
+    assert escalations[2].subject.startswith("Overdue follow-up: Contact support")
+    for follow_up_id in follow_up_ids[:2]:
+        assert f"http://feedback.test/follow-ups/{follow_up_id}" in escalations[0].body
 
 
 def test_admins_hear_of_a_batch_of_unassigned_follow_ups_in_one_email(app, org, make_touchpoint, make_response):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from ..extensions import db
 from ..models import FollowUp, FollowUpActivity, Team, User, utcnow
 from ..services import events, mail, webhook_fanout
 from ..services.follow_ups import SYSTEM, WATCHED, console_link, payload
+from ..services.links import console_url
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ def _breach_batch(now: datetime) -> int:
         .with_for_update(skip_locked=True, of=FollowUp)
     ).unique().all()
     admins: dict[int, list[User]] = {}
+    # Whom to tell of what: one email per person per batch, so an outage's thousands of
+    # breaches reach a team lead as a few lists, not thousands of emails.
+    escalations: dict[tuple[int, str], list[FollowUp]] = defaultdict(list)
     with webhook_fanout.routes_held():
         for follow_up in overdue:
             follow_up.sla_breached_at = now
@@ -56,18 +61,35 @@ def _breach_batch(now: datetime) -> int:
             events.record("follow_up.sla_breached", payload(follow_up, breached_at=now.isoformat()),
                           organization_id=follow_up.organization_id)
             for person in _escalation_targets(follow_up, admins):
-                mail.queue_email(kind="escalation", to=person.email, follow_up_id=follow_up.id,
-                                 organization_id=follow_up.organization_id,
-                                 subject=f"Overdue follow-up: {follow_up.touchpoint.name} ({follow_up.priority})",
-                                 body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
-                                      f"is still {follow_up.status}. Owner: "
-                                      f"{follow_up.owner.name if follow_up.owner else 'nobody'}.\n"
-                                      f"Open it: {console_link(follow_up.id)}\n")
+                escalations[(follow_up.organization_id, person.email)].append(follow_up)
+        for (organization_id, email), late in escalations.items():
+            _escalate(organization_id, email, late)
     # database.commit, not the session's: it hands over the escalation emails and the
     # breach webhooks now. Left pending, the sweep's next rollback forgot them, and the
     # emails waited for a later sweep's grace period.
     commit()
     return len(overdue)
+
+
+def _escalate(organization_id: int, to: str, late: list[FollowUp]) -> None:
+    if len(late) == 1:
+        [follow_up] = late
+        mail.queue_email(kind="escalation", to=to, follow_up_id=follow_up.id, organization_id=organization_id,
+                         subject=f"Overdue follow-up: {follow_up.touchpoint.name} ({follow_up.priority})",
+                         body=f"Follow-up {follow_up.id} was due {follow_up.due_at:%Y-%m-%d %H:%M} UTC and "
+                              f"is still {follow_up.status}. Owner: {_owner(follow_up)}.\n"
+                              f"Open it: {console_link(follow_up.id)}\n")
+        return
+    mail.queue_email(kind="escalation", to=to, follow_up_id=None, organization_id=organization_id,
+                     subject=f"{len(late)} overdue follow-ups",
+                     body=f"These {len(late)} follow-ups are past their due date and not yet answered "
+                          f"({console_url('/inbox?overdue=y')}):\n\n"
+                          + "".join(f"- [{f.priority}] {f.touchpoint.name}, due {f.due_at:%Y-%m-%d %H:%M} UTC, "
+                                    f"{f.status}, owner {_owner(f)}\n  {console_link(f.id)}\n" for f in late))
+
+
+def _owner(follow_up: FollowUp) -> str:
+    return follow_up.owner.name if follow_up.owner else "nobody"
 
 
 def _escalation_targets(follow_up: FollowUp, admins: dict[int, list[User]]) -> list[User]:
