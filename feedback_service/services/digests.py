@@ -29,8 +29,8 @@ from ..extensions import db
 from ..models import STATUSES, FollowUp, FollowUpActivity, Organization, User, utcnow
 from ..tenancy import tenant_scope
 from . import mail
+from .follow_ups import CLOSED, WATCHED, console_link, excerpt
 from .links import console_url
-from .follow_ups import CLOSED, WATCHED, console_link
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ COMMENT_EXCERPT = 90
 OPEN_STATUSES_IN_ORDER = tuple(status for status in STATUSES if status not in CLOSED)
 
 
-def digest_timezone(user: User | None = None) -> tzinfo:
+def digest_timezone() -> tzinfo:
     return DIGEST_TIMEZONE
 
 
@@ -154,12 +154,9 @@ def _newly_assigned_ids(user: User, follow_up_ids: list[int], now: datetime) -> 
 
 def _line(item: FollowUp) -> DigestLine:
     comment = item.response.comment if item.response is not None else None
-    if comment:
-        comment = " ".join(comment.split())
-        if len(comment) > COMMENT_EXCERPT:
-            comment = comment[:COMMENT_EXCERPT - 1].rstrip() + "…"
     return DigestLine(id=item.id, touchpoint=item.touchpoint.name, priority=item.priority, status=item.status,
-                      due_at=item.due_at, comment=comment, url=console_link(item.id))
+                      due_at=item.due_at, comment=excerpt(comment, COMMENT_EXCERPT) if comment else None,
+                      url=console_link(item.id))
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:

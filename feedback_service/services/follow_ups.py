@@ -344,14 +344,13 @@ def _tell_admins(unassigned: list[FollowUp]) -> None:
         body = (f"Nobody in their touchpoints' teams can take these {len(unassigned)} follow-ups; they wait in "
                 f"the unassigned queue: {console_url('/inbox?owner=unassigned')}\n\n"
                 + "".join(f"- [{item.priority}] {item.touchpoint.name}, score {item.response.score}: "
-                          f"{_excerpt(item.response.comment)}\n  {console_link(item.id)}\n" for item in unassigned))
+                          f"{excerpt(item.response.comment, 120) if item.response.comment else '(no comment)'}\n  {console_link(item.id)}\n" for item in unassigned))
     for admin in admins:
         mail.queue_email(kind="unassigned", to=admin.email, follow_up_id=follow_up.id if follow_up else None,
                          subject=subject, body=body)
 
 
-def _excerpt(comment: str | None, length: int = 120) -> str:
-    if not comment:
-        return "(no comment)"
-    text = " ".join(comment.split())
-    return text if len(text) <= length else text[:length - 1] + "…"
+def excerpt(text: str, length: int) -> str:
+    """``text`` on one line, cut to ``length`` characters with an ellipsis: a comment quoted in an email."""
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
