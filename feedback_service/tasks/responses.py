@@ -80,13 +80,15 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     if response_ids is not None:
         query = query.where(Response.id.in_(response_ids))
     claimed = db.session.execute(query).all()
+    if not claimed:
+        commit()  # ends the claim's transaction
+        return 0
     ids = [response_id for response_id, _ in claimed]
     # The batch's rows in two queries, not two per row: the responses with their touchpoints
     # (held here, so the session's identity map keeps them), and which have a follow-up already.
     responses = {r.id: r for r in db.session.scalars(
-        select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))} if ids else {}
-    followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids)))) \
-        if ids else set()
+        select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))}
+    followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids))))
     with webhook_fanout.routes_held(), follow_ups.unassigned_notices_per_batch():
         for response_id, organization_id in claimed:
             with tenant_scope(organization_id):
@@ -96,6 +98,6 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     # One line per drained batch; in process (one answer at a time) that would be a line per answer.
     if len(claimed) > 1:
         log.info("opened follow-ups for %d responses", len(claimed))
-    elif claimed:
+    else:
         log.debug("opened the follow-up of response %d", claimed[0][0])
     return len(claimed)
