@@ -63,6 +63,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Sync listings (updated_after, exports) show a row once its updated_at is this
         # old, so every change stamped before it has committed (services/sync_window.py).
         "SYNC_SETTLE_SECONDS": 5.0,
+        # A web process that found a drain's mark taken trusts that for this long before
+        # asking Redis again; a drain waits as long after giving its mark back before it
+        # looks for the last time (jobs._ask_once). Web processes and workers need the same value.
+        "DRAIN_MARK_MEMO_SECONDS": 0.25,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -110,6 +114,7 @@ NUMBERS: dict[str, tuple[type, float | None, str]] = {
     "SYNC_SETTLE_SECONDS": (float, 0, "a number of seconds, longer than any write transaction (default 5)"),
     "TRUSTED_PROXY_COUNT": (int, 0, "the number of proxies in front (0, 1, 2…)"),
     "TOUCHPOINT_CACHE_SECONDS": (float, 0, "a number of seconds (0: no cache)"),
+    "DRAIN_MARK_MEMO_SECONDS": (float, 0, "a number of seconds, the same for web processes and workers (default 0.25)"),
     "SENTIMENT_POSITIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. 0.05"),
     "SENTIMENT_NEGATIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. -0.05"),
     "SWEEP_INTERVAL": (int, 1, "a whole number of seconds"),

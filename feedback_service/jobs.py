@@ -10,6 +10,7 @@ request's jobs run once its response is sent (``_run_inline``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -116,30 +117,60 @@ def dispatch(job: PendingJob) -> None:
 
 
 def _ask_once(job: PendingJob) -> None:
-    """Enqueue a drain unless one is already waiting or running: one Redis command per request.
+    """Enqueue a drain unless one is already waiting or running.
 
     The job's mark is a key set with NX just before enqueueing, and deleted by
     the job (``release``) when it is done. A job releases its mark and then
     drains once more, so whatever a request committed before finding the mark
     taken is always taken too: that request committed before it looked, and the
     job looks again after the mark is gone.
+
+    A busy web process does not ask Redis on every answer: having seen the mark
+    taken (or taken it), it trusts that for ``DRAIN_MARK_MEMO_SECONDS``. That
+    holds because ``release`` waits as long before the job's last look: an
+    answer that skipped asking committed less than the memo after its process
+    saw the mark, which was before the mark was given back.
     """
     mark = f"feedback:asked:{job.once}"
+    memo = current_app.config["DRAIN_MARK_MEMO_SECONDS"]
+    seen = _marks_seen()
+    looked = time.monotonic()  # before asking: the mark was seen no earlier than this
+    if memo and looked - seen.get(mark, -memo) < memo:
+        return  # seen taken a moment ago: its drain has yet to look for the last time
     try:
         if not redis_connection().set(mark, "1", nx=True, ex=MARK_TTL):
+            seen[mark] = looked
             return  # a drain is waiting or under way: it takes this commit too
     except Exception:
         log.warning("could not ask for %s; the sweep will", job.once, exc_info=True)
         return
-    if not _enqueue_rq(job):
+    if _enqueue_rq(job):
+        seen[mark] = looked
+    else:
         with suppress(Exception):
             redis_connection().delete(mark)  # so the next request asks again
 
 
+def _marks_seen() -> dict[str, float]:
+    """When this process last saw each drain's mark taken (``time.monotonic``)."""
+    return current_app.extensions.setdefault("feedback_redis", {}).setdefault("marks_seen", {})
+
+
 def release(once: str) -> None:
-    """The drain asked for under ``once`` is about to look one last time: later commits ask anew."""
+    """The drain asked for under ``once`` is about to look one last time: later commits ask anew.
+
+    Returns once the mark has been gone for ``DRAIN_MARK_MEMO_SECONDS``: by then
+    every request that skipped asking because its process saw the mark a moment
+    ago has committed, and the caller's last look finds its answer.
+    """
     with suppress(Exception):
         redis_connection().delete(f"feedback:asked:{once}")
+    _wait_out_memo(current_app.config["DRAIN_MARK_MEMO_SECONDS"])
+
+
+def _wait_out_memo(seconds: float) -> None:
+    if seconds:
+        time.sleep(seconds)
 
 
 def _enqueue_rq(job: PendingJob) -> bool:

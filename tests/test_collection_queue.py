@@ -209,3 +209,62 @@ def test_an_answer_that_finds_its_drain_under_way_is_taken_by_it(app_with_redis,
 
     assert _statuses(app_with_redis) == [("scored", False)] * 2
     assert _queued_drains(redis_url) == []
+
+
+def test_a_busy_process_asks_redis_for_the_drain_once_a_moment(app_config, redis_url, touchpoint, monkeypatch):
+    """Having seen the mark taken, a process trusts that for DRAIN_MARK_MEMO_SECONDS
+    instead of asking Redis on every answer."""
+    from feedback_service.jobs import redis_connection
+
+    app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://",
+                      "DRAIN_MARK_MEMO_SECONDS": 30})
+    with app.app_context():
+        client = redis_connection()
+    asked = []
+    real_set = type(client).set
+    monkeypatch.setattr(type(client), "set", lambda self, *a, **kw: asked.append(a[0]) or real_set(self, *a, **kw))
+    answers = app.test_client()
+    for i in range(5):
+        assert answers.post(f"/w/{touchpoint['pk']}/responses",
+                            json={"score": 2, "comment": f"Slow refund {i}"}).status_code == 201
+    assert asked == ["feedback:asked:responses"]
+    assert len(_queued_drains(redis_url)) == 1
+
+
+def test_an_answer_that_trusted_the_memo_is_taken_by_the_last_look(app_config, redis_url, touchpoint,
+                                                                   monkeypatch):
+    """The memo's worst moment: the drain gives its mark back and, before it looks for the last
+    time, an answer comes to a process that saw the mark a moment ago and so asks for nothing.
+    The drain waits the memo out before that last look, and the answer is in it."""
+    from feedback_service import jobs
+
+    app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://",
+                      "DRAIN_MARK_MEMO_SECONDS": 0.5})
+    answers = app.test_client()
+    answers.post(f"/w/{touchpoint['pk']}/responses", json={"score": 1, "comment": "First"})
+    waited = []
+    real_wait = jobs._wait_out_memo
+
+    def another_answer_then_wait(seconds):
+        second = answers.post(f"/w/{touchpoint['pk']}/responses", json={"score": 1, "comment": "Second"})
+        assert second.status_code == 201
+        assert redis_connection_of(app).exists("feedback:asked:responses") == 0  # the mark is gone…
+        assert _queued_drains(redis_url) == []  # …and the answer asked for nothing, trusting its memo
+        waited.append(seconds)
+        real_wait(seconds)
+
+    monkeypatch.setattr(jobs, "_wait_out_memo", another_answer_then_wait)
+    [drain] = _queued_drains(redis_url)
+    with app.app_context():
+        Queue("default", connection=Redis.from_url(redis_url)).remove(drain)
+        drain.perform()
+
+    assert waited == [0.5]
+    assert _statuses(app) == [("scored", False)] * 2
+
+
+def redis_connection_of(app):
+    from feedback_service.jobs import redis_connection
+
+    with app.app_context():
+        return redis_connection()
