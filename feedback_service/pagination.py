@@ -3,10 +3,12 @@
 A cursor encodes the sort key of the last row a client saw. The next page is
 "rows after that key", so rows inserted meanwhile never shift a page or repeat.
 
-A list that can be ordered more than one way tags its cursors with the
-ordering (``paginate(ordering=…)``): a newest-first cursor and a sync cursor
-both hold a timestamp and an id, and read with the wrong ordering one would
-silently page from the wrong place. A cursor of another ordering is a 422.
+Every cursor ``paginate`` hands out names its list (the table it pages) and,
+for a list that can be ordered more than one way, the ordering
+(``paginate(ordering=…)``): a follow-ups cursor and a responses cursor, or a
+newest-first cursor and a sync cursor, hold the same kinds of values, and read
+by the wrong list one would silently page from the wrong place. A cursor of
+another list or ordering is a 422 that says which it is.
 """
 
 from __future__ import annotations
@@ -48,30 +50,48 @@ ORDERINGS = {
 }
 
 
-def encode_cursor(values: list[Any], ordering: str | None = None) -> str:
+def encode_cursor(values: list[Any], tag: str | None = None) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    if ordering is not None:
-        plain.insert(0, ordering)
+    if tag is not None:
+        plain.insert(0, tag)
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, kinds: list[type], ordering: str | None = None) -> list[Any]:
+def decode_cursor(cursor: str, kinds: list[type], tag: str | None = None) -> list[Any]:
     """The cursor's values, one per kind; a 422 naming ``cursor`` if it is not such a cursor
-    (of ``ordering``, when given)."""
-    if ordering is None:
+    (tagged ``tag``, when given: see ``list_tag``)."""
+    if tag is None:
         values = parse_cursor(cursor, kinds)
     else:
         values = parse_cursor(cursor, [str, *kinds])
-        tag = _tag(cursor)
-        if tag != ordering and tag in ORDERINGS and ordering in ORDERINGS:
-            abort(422, errors={"cursor": [
-                f"This cursor pages {ORDERINGS[tag]}, not {ORDERINGS[ordering]}: send it with the query it came "
-                "from (the same updated_after and filters), or start again without cursor."]})
-        values = values[1:] if values is not None and tag == ordering else None
+        found = _tag(cursor)
+        # Cursors handed out before they named their list named only the ordering.
+        ours = found == tag or (found in ORDERINGS and tag.endswith(f":{found}"))
+        if not ours and found is not None:
+            _refuse_other_list(found, tag)
+        values = values[1:] if values is not None and ours else None
     if values is None:
         abort(422, errors={"cursor": ["Not a cursor from this list; start again without it."]})
     return values
+
+
+def list_tag(table: str, ordering: str | None = None) -> str:
+    """What a cursor of ``table``'s list, in ``ordering`` (a key of ``ORDERINGS``), is tagged."""
+    return f"{table}:{ordering}" if ordering else table
+
+
+def _refuse_other_list(found: str, wanted: str) -> None:
+    table, _, ordering = found.partition(":")
+    wanted_table, _, wanted_ordering = wanted.partition(":")
+    if table == wanted_table and ordering in ORDERINGS and wanted_ordering in ORDERINGS:
+        abort(422, errors={"cursor": [
+            f"This cursor pages {ORDERINGS[ordering]}, not {ORDERINGS[wanted_ordering]}: send it with the query it "
+            "came from (the same updated_after and filters), or start again without cursor."]})
+    if table != wanted_table and table in db.metadata.tables:
+        abort(422, errors={"cursor": [
+            f"This cursor pages another list (of {table} rows, not {wanted_table} rows): send it with the "
+            "request it came from, or start again without it."]})
 
 
 def _tag(cursor: str) -> str | None:
@@ -118,14 +138,19 @@ def paginate(
     limit: int | None,
     cursor: str | None,
     ordering: str | None = None,
+    tagged: bool = True,
 ) -> Page:
     """Run ``query`` ordered by ``order`` (its last column unique) one page at a time.
 
-    ``ordering`` (a key of ``ORDERINGS``) tags the cursors of a list that has more than one."""
+    Its cursors are tagged with the list (the table of ``order``'s first column)
+    and ``ordering`` (a key of ``ORDERINGS``), for a list that has more than one;
+    not with ``tagged=False``, for cursors that must read as those handed out
+    elsewhere (the event log's, which consumers keep)."""
     limit = limit or DEFAULT_LIMIT
     columns = [column for column, _ in order]
+    tag = list_tag(columns[0].class_.__tablename__, ordering) if tagged else None
     if cursor:
-        after = decode_cursor(cursor, [kind for _, kind in order], ordering)
+        after = decode_cursor(cursor, [kind for _, kind in order], tag)
         query = query.where(_after(columns, after, descending))
     sort = [c.desc() if descending else c.asc() for c in columns]
     rows = list(db.session.scalars(query.order_by(*sort).limit(limit + 1)))
@@ -133,7 +158,7 @@ def paginate(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, c.key) for c in columns], ordering)
+        next_cursor = encode_cursor([getattr(last, c.key) for c in columns], tag)
     return Page(items=rows, next_cursor=next_cursor)
 
 

@@ -191,3 +191,39 @@ def test_an_untagged_or_foreign_cursor_is_422(client, org, cursor):
     body = assert_error(client.get("/api/v1/responses", query_string={
         "cursor": cursor, "updated_after": "2026-01-01T00:00:00+00:00"}, headers=org.headers), 422, "cursor")
     assert "start again without it" in body["errors"]["cursor"][0]
+
+
+def test_a_cursor_of_another_list_is_refused(client, org, make_touchpoint):
+    """A follow-ups cursor and a responses cursor hold the same kinds of values: each list
+    takes only its own, rather than paging from the other's place."""
+    _, pk = make_touchpoint(org)
+    for text in ("Late", "Broken", "Cold"):
+        client.post(f"/w/{pk}/responses", json={"score": 1, "comment": text})
+    since = "2000-01-01T00:00:00+00:00"
+    responses_cursor = sync(client, org, "/api/v1/responses", updated_after=since, limit=1)["next_cursor"]
+    follow_ups_cursor = sync(client, org, "/api/v1/follow-ups", limit=1)["next_cursor"]
+
+    to_follow_ups = assert_error(client.get("/api/v1/follow-ups", headers=org.headers, query_string={
+        "cursor": responses_cursor, "updated_after": since}), 422, "cursor")
+    to_responses = assert_error(client.get("/api/v1/responses", headers=org.headers, query_string={
+        "cursor": follow_ups_cursor}), 422, "cursor")
+
+    assert "another list (of response rows, not follow_up rows)" in to_follow_ups["errors"]["cursor"][0]
+    assert "another list (of follow_up rows, not response rows)" in to_responses["errors"]["cursor"][0]
+    assert sync(client, org, "/api/v1/responses", updated_after=since, cursor=responses_cursor)["data"]
+
+
+def test_a_sync_cursor_handed_out_before_cursors_named_their_list_still_pages(client, org, make_touchpoint):
+    import base64
+
+    _, pk = make_touchpoint(org)
+    for text in ("Late", "Broken", "Cold"):
+        client.post(f"/w/{pk}/responses", json={"score": 1, "comment": text})
+    since = "2000-01-01T00:00:00+00:00"
+    first = sync(client, org, "/api/v1/responses", updated_after=since, limit=1)
+    tag, *position = json.loads(base64.urlsafe_b64decode(first["next_cursor"] + "=" * (-len(first["next_cursor"]) % 4)))
+    assert tag == "response:sync"
+    older = encode_cursor(position, "sync")  # as yesterday's release tagged it
+
+    rest = sync(client, org, "/api/v1/responses", updated_after=since, cursor=older)
+    assert [r["comment"] for r in first["data"] + rest["data"]] == ["Late", "Broken", "Cold"]

@@ -122,7 +122,8 @@ def list_events(*, after: str | None = None, event_type: str | None = None, limi
     if event_type:
         query = query.where(Event.type == event_type)
     if db.session.get_bind().dialect.name != "postgresql":
-        return paginate(query, [(Event.id, BigInt)], descending=False, limit=limit, cursor=after)
+        return paginate(query, [(Event.id, BigInt)], descending=False, limit=limit, cursor=after,
+                        tagged=False)  # the same cursors as ``cursor_of`` and PostgreSQL's
     limit = limit or DEFAULT_LIMIT
     if after:
         query = query.where(_past(after))
