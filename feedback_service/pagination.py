@@ -95,7 +95,7 @@ def _refuse_other_list(found: str, wanted: str) -> None:
 
 
 def _tag(cursor: str) -> str | None:
-    """The ordering a tagged cursor names (its first value), or None."""
+    """The tag a tagged cursor carries (its first value: list and ordering), or None."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
