@@ -77,6 +77,7 @@ def main() -> int:
     p.add_argument("--requests", type=int, default=300, help="requests timed, and again profiled")
     p.add_argument("--top", type=int, default=25, help="functions listed by their own CPU")
     p.add_argument("--pg-url", default=DEFAULT_PG)
+    p.add_argument("--save", metavar="PATH", help="also write the cProfile stats there (for pstats' print_callers)")
     args = p.parse_args()
     if not 10 <= args.requests <= 20000:
         p.error("--requests must be in [10, 20000]")
@@ -180,6 +181,8 @@ def profile(args) -> int:
         one(i)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    if args.save:
+        stats.dump_stats(args.save)
 
     mode = "REDIS_URL set (RQ enqueue, limiter on Redis)" if args.redis else "REDIS_URL unset (in-process scoring)"
     print(f"\nPOST {path.replace(touchpoint['publishable_key'], '{pk}')}, {mode}, {n} requests, one process")
