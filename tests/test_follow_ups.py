@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from feedback_service.extensions import db
-from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, utcnow
+from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, Response, utcnow
+from feedback_service.tasks.responses import open_pending_follow_ups
 
 
 @pytest.fixture
@@ -555,3 +556,79 @@ def test_admins_hear_of_a_batch_of_unassigned_follow_ups_in_one_email(app, org, 
     for i, follow_up_id in enumerate(follow_up_ids):
         assert f"Misleading offer number {i}." in notice.body
         assert f"http://feedback.test/follow-ups/{follow_up_id}" in notice.body
+
+
+# --- the worker's batches --------------------------------------------------------------------
+# The worker opens follow-ups a hundred at a time, each team locked and its members read once per
+# batch (routing.teams_held); owners must come out as they would one answer at a time.
+
+def _left_for_the_worker(app, tenant, make_response, touchpoint_id, comments) -> list[int]:
+    """Answers stored as a lost job leaves them: follow-up still to open."""
+    ids = [make_response(tenant, touchpoint_id, score=2, comment=comment) for comment in comments]
+    with app.app_context():
+        db.session.execute(update(Response).where(Response.id.in_(ids)).values(follow_up_pending=True))
+        db.session.commit()
+    return ids
+
+
+def _owners_in_order(app, ids) -> list[int | None]:
+    with app.app_context():
+        owner_of = dict(db.session.execute(select(FollowUp.response_id, FollowUp.owner_id)
+                                           .where(FollowUp.response_id.in_(ids))).all())
+    return [owner_of[response_id] for response_id in ids]
+
+
+def _members(client, org, team_id) -> list[int]:
+    return sorted(client.get(f"/api/v1/teams/{team_id}", headers=org.headers).json["member_ids"])
+
+
+def test_a_batch_goes_round_the_team_in_turn(app, client, org, make_team, make_touchpoint, make_response):
+    team_id = make_team(org, "Web", members=3)
+    tp_id, _ = make_touchpoint(org, name="Checkout", team_id=team_id)
+    ids = _left_for_the_worker(app, org, make_response, tp_id, [f"Problem {i}" for i in range(7)])
+    with app.app_context():
+        assert open_pending_follow_ups() == 7
+    a, b, c = _members(client, org, team_id)
+    assert _owners_in_order(app, ids) == [a, b, c, a, b, c, a]
+    # The batch moved the team's place in the rotation: the next answer goes to the next member.
+    more = _left_for_the_worker(app, org, make_response, tp_id, ["One more"])
+    with app.app_context():
+        open_pending_follow_ups()
+    assert _owners_in_order(app, more) == [b]
+
+
+def test_a_batch_counts_its_own_assignments_for_least_open(app, client, org, make_team, make_touchpoint,
+                                                           make_response):
+    team_id = make_team(org, "Shipping", members=2, assignment="least_open")
+    tp_id, pk = make_touchpoint(org, name="Delivery", team_id=team_id)
+    a, b = _members(client, org, team_id)
+    for comment in ("Late parcel.", "Crushed box."):  # both given to a, in the console
+        answer(client, pk, 2, comment)
+    for item in follow_ups(client, org):
+        if item["owner_id"] != a:
+            moved = client.post(f"/api/v1/follow-ups/{item['id']}/assign", json={"owner_id": a},
+                                headers=org.headers)
+            assert moved.status_code == 200
+    ids = _left_for_the_worker(app, org, make_response, tp_id, [f"Wrong size {i}" for i in range(4)])
+    with app.app_context():
+        open_pending_follow_ups()
+    # a holds 2: b takes two, then the tie goes to the lower id, then b again.
+    assert _owners_in_order(app, ids) == [b, b, a, b]
+
+
+def test_a_batch_across_organisations_routes_each_to_its_own_team(app, client, org, make_org, make_team,
+                                                                  make_touchpoint, make_response):
+    other = make_org("Other Shoes")
+    mine, theirs = make_team(org, "Web", members=2), make_team(other, "Web", members=2)
+    my_tp, _ = make_touchpoint(org, name="Checkout", team_id=mine)
+    their_tp, _ = make_touchpoint(other, name="Checkout", team_id=theirs)
+    ids = []
+    for i in range(3):  # interleaved, as ids from two busy shops are
+        ids += _left_for_the_worker(app, org, make_response, my_tp, [f"Mine {i}"])
+        ids += _left_for_the_worker(app, other, make_response, their_tp, [f"Theirs {i}"])
+    with app.app_context():
+        assert open_pending_follow_ups() == 6
+    owners = _owners_in_order(app, ids)
+    my_members, their_members = _members(client, org, mine), _members(client, other, theirs)
+    assert owners[0::2] == [my_members[0], my_members[1], my_members[0]]
+    assert owners[1::2] == [their_members[0], their_members[1], their_members[0]]

@@ -77,15 +77,18 @@ def has_follow_up(response: Response) -> bool:
     return db.session.scalar(select(FollowUp.id).where(FollowUp.response_id == response.id)) is not None
 
 
-def open_for_response(response: Response, *, has_one: bool | None = None) -> FollowUp | None:
+def open_for_response(response: Response, *, has_one: bool | None = None,
+                      organization: Organization | None = None) -> FollowUp | None:
     """Open the response's follow-up if it needs one and has none yet; route it to an owner.
 
-    ``has_one``: whether it has one already, when the caller looked for a whole batch at once.
+    ``has_one`` and ``organization``: whether it has one already, and the response's
+    organisation (its SLA hours), when the caller looked them up for a whole batch at once.
     """
     response.follow_up_pending = False
     if not needs_follow_up(response) or (has_follow_up(response) if has_one is None else has_one):
         return None
-    organization = db.session.get(Organization, response.organization_id)
+    if organization is None:
+        organization = db.session.get(Organization, response.organization_id)
     level = priority.priority_for(response)
     # The team's lock first, before any row that references the team: a fixed
     # lock order, so simultaneous comments queue instead of deadlocking.

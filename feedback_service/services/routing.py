@@ -9,6 +9,9 @@ so two simultaneous comments never go to the same person by a race.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -19,17 +22,8 @@ def choose_owner(team_id: int | None) -> User | None:
     """The member of staff who should take the next follow-up of this team, or None."""
     if team_id is None:
         return None
-    # FOR NO KEY UPDATE: serialises choosers without conflicting with the key-share
-    # locks that inserting rows which reference the team take.
-    team = db.session.scalar(select(Team).where(Team.id == team_id).with_for_update(key_share=True))
-    if team is None:
-        return None
-    members = list(db.session.scalars(
-        select(User).join(team_member, team_member.c.user_id == User.id)
-        .where(team_member.c.team_id == team.id, User.is_active.is_(True), User.role != "viewer")
-        .order_by(User.id)
-    ))
-    if not members:
+    team, members = _locked_team(team_id)
+    if team is None or not members:
         return None
     owner = _least_open(members) if team.assignment == "least_open" else _next_after(members, team.last_assigned_user_id)
     team.last_assigned_user_id = owner.id
@@ -50,3 +44,42 @@ def _least_open(members: list[User]) -> User:
         .group_by(FollowUp.owner_id)
     ).all())
     return min(members, key=lambda member: (counts.get(member.id, 0), member.id))
+
+
+@contextmanager
+def teams_held() -> Iterator[None]:
+    """Within, and in one transaction: each team is locked and its members read once, not per follow-up.
+
+    For a batch that opens many follow-ups and commits once at the end (the
+    worker): the team's row lock lasts until that commit anyway, and the
+    members are what a read per follow-up would have seen a moment earlier.
+    The team stays held, so the follow-ups' ``team`` needs no query either.
+    """
+    if _HELD in db.session.info:
+        yield  # an outer batch already holds them
+        return
+    db.session.info[_HELD] = {}
+    try:
+        yield
+    finally:
+        db.session.info.pop(_HELD, None)
+
+
+_HELD = "routing_teams_held"
+
+
+def _locked_team(team_id: int) -> tuple[Team | None, list[User]]:
+    held = db.session.info.get(_HELD)
+    if held is not None and team_id in held:
+        return held[team_id]
+    # FOR NO KEY UPDATE: serialises choosers without conflicting with the key-share
+    # locks that inserting rows which reference the team take.
+    team = db.session.scalar(select(Team).where(Team.id == team_id).with_for_update(key_share=True))
+    members = [] if team is None else list(db.session.scalars(
+        select(User).join(team_member, team_member.c.user_id == User.id)
+        .where(team_member.c.team_id == team.id, User.is_active.is_(True), User.role != "viewer")
+        .order_by(User.id)
+    ))
+    if held is not None:
+        held[team_id] = (team, members)
+    return team, members

@@ -22,8 +22,8 @@ from sqlalchemy.orm import joinedload
 from ..database import commit
 from ..extensions import db
 from ..jobs import PendingJob, after_commit, release
-from ..models import FollowUp, Response
-from ..services import follow_ups, webhook_fanout
+from ..models import FollowUp, Organization, Response
+from ..services import follow_ups, routing, webhook_fanout
 from ..tenancy import tenant_scope
 from .sentiment import drain_pending, score_responses
 
@@ -89,10 +89,16 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     responses = {r.id: r for r in db.session.scalars(
         select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))}
     followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids))))
-    with webhook_fanout.routes_held(), follow_ups.unassigned_notices_per_batch():
+    # Looked up once and held: the session's identity map keeps only what is referenced, so
+    # getting each follow-up's organisation (its SLA hours) would mean a SELECT, and the
+    # autoflush before it, per row.
+    organizations = {o.id: o for o in db.session.scalars(
+        select(Organization).where(Organization.id.in_({org for _, org in claimed})))}
+    with webhook_fanout.routes_held(), routing.teams_held(), follow_ups.unassigned_notices_per_batch():
         for response_id, organization_id in claimed:
             with tenant_scope(organization_id):
-                follow_ups.open_for_response(responses[response_id], has_one=response_id in followed)
+                follow_ups.open_for_response(responses[response_id], has_one=response_id in followed,
+                                             organization=organizations[organization_id])
                 db.session.flush()
     commit()  # and send the notices the new follow-ups queued
     # One line per drained batch; in process (one answer at a time) that would be a line per answer.
