@@ -47,6 +47,9 @@ class Page:
 ORDERINGS = {
     "newest": "the newest-first list (without updated_after)",
     "sync": "the sync, oldest change first (with updated_after)",
+    # The answers and order of /responses?customer_id=, newest first, but another list:
+    # its pages carry follow-ups too, so a cursor of one does not page the other.
+    "timeline": "a customer's timeline (GET /api/v1/customers/{id})",
 }
 
 

@@ -55,7 +55,9 @@ class FollowUpMetrics(MethodView):
 class FollowUpById(MethodView):
     @blp.response(200, FollowUpDetailSchema)
     def get(self, follow_up_id):
-        """One follow-up with its activity log and the customer's whole timeline."""
+        """One follow-up with its activity log and the first page of the customer's timeline
+        (their newest 200 answers and those answers' follow-ups). `customer.next_cursor`, when
+        not null, is the `cursor` of `GET /api/v1/customers/{id}` for the older entries."""
         return follow_up_queries.get_follow_up(follow_up_id)
 
 

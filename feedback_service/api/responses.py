@@ -9,6 +9,7 @@ from ..schemas.responses import (
     CustomerSchema,
     ResponseListArgs,
     ResponseSchema,
+    TimelineArgs,
 )
 from ..services import customers, responses
 from .management import management_blueprint
@@ -42,10 +43,15 @@ class Customers(MethodView):
 
 @blp.route("/customers/<int:customer_id>")
 class CustomerById(MethodView):
+    @blp.arguments(TimelineArgs, location="query")
     @blp.response(200, CustomerDetailSchema)
-    def get(self, customer_id):
-        """One customer and everything they told us, newest first."""
+    def get(self, args, customer_id):
+        """One customer and everything they told us, newest first, a page at a time.
+
+        A page is `limit` answers (default 200) with their follow-ups; send `next_cursor`
+        back as `cursor` for older ones, until it is null."""
         customer = customers.get_customer(customer_id)
+        page = customers.timeline(customer, **args)
         fields = ("id", "external_id", "email", "first_seen_at", "last_seen_at")
         return {**{field: getattr(customer, field) for field in fields},
-                "timeline": customers.timeline(customer)}
+                "timeline": page.items, "next_cursor": page.next_cursor}

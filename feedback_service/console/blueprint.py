@@ -39,6 +39,7 @@ ERROR_TITLES = {
     403: "You do not have access to this",
     404: "Not found",
     405: "Not allowed",
+    422: "That link could not be used",
     429: "Too many attempts",
 }
 

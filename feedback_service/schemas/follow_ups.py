@@ -91,7 +91,9 @@ class EmailSchema(Schema):
 class FollowUpDetailSchema(FollowUpSchema):
     emails = fields.Method("_emails", metadata={"description": "Its replies and notices, with their delivery."})
     customer = fields.Method("_customer", metadata={
-        "description": "The customer with their whole timeline, so nobody asks them to repeat their story."})
+        "description": "The customer with the first page of their timeline (as GET /api/v1/customers/{id} "
+                       "gives it), so nobody asks them to repeat their story; its `next_cursor` pages on "
+                       "there."})
 
     def _emails(self, follow_up):
         return EmailSchema(many=True).dump(follow_up_queries.emails_for_follow_up(follow_up.id))
@@ -100,8 +102,9 @@ class FollowUpDetailSchema(FollowUpSchema):
         customer = follow_up.response.customer
         if customer is None:
             return None
+        page = customers.timeline(customer)
         return {"id": customer.id, "external_id": customer.external_id, "email": customer.email,
-                "timeline": TimelineEntrySchema(many=True).dump(customers.timeline(customer))}
+                "timeline": TimelineEntrySchema(many=True).dump(page.items), "next_cursor": page.next_cursor}
 
 
 class MetricsArgs(Schema):

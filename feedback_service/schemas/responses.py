@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from ..pagination import MAX_LIMIT
+from ..services.customers import TIMELINE_PAGE_SIZE
 from .common import ListArgs, Schema, id_field, instant_field
 
 
@@ -44,6 +46,12 @@ class CustomerListArgs(ListArgs):
     email = fields.String(validate=validate.Length(1, 320))
 
 
+class TimelineArgs(ListArgs):
+    limit = fields.Integer(load_default=None, validate=validate.Range(1, MAX_LIMIT), metadata={
+        "description": f"Answers on the page, at most {MAX_LIMIT} (default {TIMELINE_PAGE_SIZE}); "
+                       "each comes with its follow-ups."})
+
+
 class TimelineEntrySchema(Schema):
     type = fields.String(metadata={"description": "response or follow_up"})
     at = fields.DateTime()
@@ -74,4 +82,8 @@ class CustomerSchema(Schema):
 
 
 class CustomerDetailSchema(CustomerSchema):
-    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), metadata={
+        "description": "One page: the newest `limit` answers not on earlier pages and their follow-ups, "
+                       "sorted by `at`. A follow-up comes on the page of its answer."})
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "`cursor` for the page of older entries; null on the last page."})

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Customer, Response, Touchpoint, utcnow
-from ..pagination import Page, paginate
+from ..pagination import MAX_LIMIT, Page, paginate
 from ..tenancy import current_tenant_id
 from .lookup import get_or_404
 
@@ -152,19 +152,52 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(*upserts, matching, new.on_conflict_do_nothing().returning(*returning))
 
 
-def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
+# A timeline page holds this many answers (each with its follow-ups) unless the caller asks for
+# fewer: the whole history of most customers, on one page, as before timelines were paged.
+TIMELINE_PAGE_SIZE = MAX_LIMIT
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """How many answers a customer gave, and when the first and the latest came: the whole
+    history's figures, which no one page of the timeline can give."""
+
+    count: int
+    first_at: datetime | None
+    latest_at: datetime | None
+
+
+def answer_span(customer: Customer) -> AnswerSpan:
+    count, first_at, latest_at = db.session.execute(
+        select(func.count(Response.id), func.min(Response.created_at), func.max(Response.created_at))
+        .where(Response.customer_id == customer.id)
+    ).one()
+    return AnswerSpan(count, first_at, latest_at)
+
+
+def timeline(customer: Customer, *, limit: int | None = None, cursor: str | None = None) -> Page:
     """Everything the customer told us and what we did about it, newest first,
-    with where and how they said it."""
+    with where and how they said it: one page of it.
+
+    A page is ``limit`` of the customer's answers, newest first by when they
+    answered (``created_at``, then id: imports arrive out of order), and the
+    follow-ups of those answers, all sorted by ``at``. The cursor keys on the
+    answers alone, so a follow-up always comes on the page of the answer it is
+    about, whenever it last changed, and a follow-up changing between two pages
+    neither moves nor repeats anything. Its cursor pages this list only: one of
+    ``/responses`` holds the same kinds of values, so it is told apart by its tag.
+    """
     from ..models import FollowUp
 
-    responses = db.session.scalars(
+    query = (
         select(Response)
         .where(Response.customer_id == customer.id)
         .options(joinedload(Response.touchpoint).joinedload(Touchpoint.journey),
                  joinedload(Response.survey_version))
-        .order_by(Response.created_at.desc(), Response.id.desc())
-        .limit(limit)
-    ).unique().all()
+    )
+    page = paginate(query, [(Response.created_at, datetime), (Response.id, int)], descending=True,
+                    limit=limit or TIMELINE_PAGE_SIZE, cursor=cursor, ordering="timeline")
+    responses = page.items
     entries = [
         {
             "type": "response",
@@ -187,7 +220,7 @@ def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
     by_response = {response.id: response for response in responses}
     follow_ups = db.session.scalars(
         select(FollowUp).where(FollowUp.response_id.in_(list(by_response))).options(joinedload(FollowUp.owner))
-    ).unique().all()
+    ).unique().all() if by_response else []
     entries += [
         {
             "type": "follow_up",
@@ -203,4 +236,4 @@ def timeline(customer: Customer, *, limit: int = 200) -> list[dict]:
         for follow_up in follow_ups
     ]
     entries.sort(key=lambda entry: entry["at"], reverse=True)
-    return entries[:limit]
+    return Page(items=entries, next_cursor=page.next_cursor)

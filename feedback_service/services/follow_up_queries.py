@@ -295,7 +295,8 @@ class FollowUpView:
     actors: dict[str, str]          # activity actor label -> name
     people: dict[int, str]          # user id (owners in the log) -> name
     emails: list[OutboundEmail]
-    timeline: list[dict]            # the customer's, across touchpoints; empty when anonymous
+    timeline: list[dict]            # the customer's first page, across touchpoints; empty when anonymous
+    timeline_next_cursor: str | None  # where the customer page goes on, when there is more
     root_causes: list[str]
     team_staff: list[User] = field(default_factory=list)
     other_staff: list[User] = field(default_factory=list)
@@ -306,7 +307,8 @@ class FollowUpView:
 
 
 def follow_up_view(follow_up_id: int, now: datetime | None = None) -> FollowUpView:
-    """One follow-up with its response, log, emails, the customer's timeline and who may own it."""
+    """One follow-up with its response, log, emails, the first page of the customer's timeline and who
+    may own it."""
     from . import customers
 
     follow_up = get_follow_up(follow_up_id)
@@ -314,6 +316,7 @@ def follow_up_view(follow_up_id: int, now: datetime | None = None) -> FollowUpVi
     owner_ids = [side["owner_id"] for entry in activity for side in (entry.before, entry.after)
                  if isinstance(side, dict) and isinstance(side.get("owner_id"), int)]
     customer = follow_up.response.customer
+    timeline = customers.timeline(customer) if customer is not None else None
     team_staff, other_staff = assignable_staff(follow_up.team_id or follow_up.touchpoint.team_id)
     return FollowUpView(
         follow_up=follow_up,
@@ -323,7 +326,8 @@ def follow_up_view(follow_up_id: int, now: datetime | None = None) -> FollowUpVi
         actors=actor_names(a.actor for a in activity),
         people=staff_names(owner_ids),
         emails=emails_for_follow_up(follow_up.id),
-        timeline=customers.timeline(customer) if customer is not None else [],
+        timeline=timeline.items if timeline is not None else [],
+        timeline_next_cursor=timeline.next_cursor if timeline is not None else None,
         root_causes=root_causes(),
         team_staff=team_staff,
         other_staff=other_staff,
