@@ -632,3 +632,51 @@ def test_a_batch_across_organisations_routes_each_to_its_own_team(app, client, o
     my_members, their_members = _members(client, org, mine), _members(client, other, theirs)
     assert owners[0::2] == [my_members[0], my_members[1], my_members[0]]
     assert owners[1::2] == [their_members[0], their_members[1], their_members[0]]
+
+
+def test_a_batch_tells_each_organisations_admins_once_with_their_own_organisation(
+        app, org, make_org, make_touchpoint, make_response):
+    other = make_org("Other Shoes")
+    mine, _ = make_touchpoint(org, name="Advert")  # no team: nobody can take them
+    theirs, _ = make_touchpoint(other, name="Advert")
+    _left_for_the_worker(app, org, make_response, mine, ["Misleading", "Wrong price"])
+    _left_for_the_worker(app, other, make_response, theirs, ["Broken link"])
+    with app.app_context():
+        assert open_pending_follow_ups() == 3
+        emails = db.session.execute(select(OutboundEmail.organization_id, OutboundEmail.to_address,
+                                           OutboundEmail.subject).order_by(OutboundEmail.id)).all()
+    assert [tuple(e) for e in emails] == [
+        (org.id, org.admin_email, "2 unassigned follow-ups"),
+        (other.id, other.admin_email, "Unassigned follow-up: Advert")]
+
+
+def test_a_batch_is_about_one_statement_a_follow_up_not_a_dozen(app, org, make_team, make_touchpoint,
+                                                                make_response, database_kind):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    team_id = make_team(org, "Web", members=3)
+    tp_id, _ = make_touchpoint(org, name="Checkout", team_id=team_id)
+    ids = _left_for_the_worker(app, org, make_response, tp_id, [f"Problem {i}" for i in range(40)])
+    sent = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split())[:60])
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        with app.app_context():
+            assert open_pending_follow_ups() == 40
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    if database_kind == "postgresql":
+        # The claim and look-ups, the team's lock and members, each table's rows in one INSERT;
+        # only the assignments are an UPDATE each (checked against the follow-up's version).
+        # One at a time it was twelve statements a follow-up.
+        assert len(sent) <= 40 + 15, sorted(set(sent))
+    with app.app_context():
+        written = db.session.execute(select(func.count()).select_from(FollowUp)).scalar_one()
+        log = db.session.execute(select(FollowUpActivity.kind, func.count()).group_by(FollowUpActivity.kind)).all()
+        emails = db.session.execute(select(func.count()).select_from(OutboundEmail)).scalar_one()
+    assert written == 40 and dict(log) == {"created": 40, "assigned": 40} and emails == 40
+    assert None not in _owners_in_order(app, ids)

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from feedback_service import create_app
 from feedback_service.extensions import db
-from feedback_service.models import OutboundEmail, utcnow
+from feedback_service.models import OutboundEmail, Response, utcnow
 
 
 class Inbox:
@@ -191,3 +191,23 @@ def test_names_with_line_breaks_are_refused(client, org, path, body):
     refused = client.post(path, json=body, headers=org.headers)
     assert refused.status_code == 422
     assert "single line" in refused.json["errors"]["name"][0]
+
+
+def test_a_worker_batch_queues_each_owners_email_with_its_own_job(mail_app, org, make_team, make_touchpoint,
+                                                                  make_response, monkeypatch):
+    from feedback_service import jobs
+    from feedback_service.tasks.responses import open_pending_follow_ups
+
+    team_id = make_team(org, "Support", members=2)
+    tp_id, _ = make_touchpoint(org, name="Contact support", team_id=team_id)
+    ids = [make_response(org, tp_id, score=2, comment=f"Hold music {i}") for i in range(3)]
+    asked = []
+    monkeypatch.setattr(jobs, "dispatch", lambda job: asked.append(job))  # what the commit would run
+    with mail_app.app_context():
+        db.session.execute(update(Response).where(Response.id.in_(ids)).values(follow_up_pending=True))
+        db.session.commit()
+        open_pending_follow_ups()
+    sent = emails(mail_app, kind="assignment")
+    assert len(sent) == 3 and all(email.status == "queued" for email in sent)
+    assert sorted(job.job_id for job in asked if job.job_id and job.job_id.startswith("email-")) == sorted(
+        f"email-{email.id}-0" for email in sent)

@@ -77,36 +77,59 @@ def has_follow_up(response: Response) -> bool:
     return db.session.scalar(select(FollowUp.id).where(FollowUp.response_id == response.id)) is not None
 
 
-def open_for_response(response: Response, *, has_one: bool | None = None,
-                      organization: Organization | None = None) -> FollowUp | None:
-    """Open the response's follow-up if it needs one and has none yet; route it to an owner.
+def open_for_response(response: Response) -> FollowUp | None:
+    """Open the response's follow-up if it needs one and has none yet; route it to an owner."""
+    followed = {response.id} if needs_follow_up(response) and has_follow_up(response) else set()
+    opened = open_for_responses([response], followed=followed)
+    return opened[0] if opened else None
 
-    ``has_one`` and ``organization``: whether it has one already, and the response's
-    organisation (its SLA hours), when the caller looked them up for a whole batch at once.
+
+def open_for_responses(responses: list[Response], *, followed: set[int],
+                       organizations: dict[int, Organization] | None = None) -> list[FollowUp]:
+    """Open the follow-ups these responses need, in order, each routed to an owner.
+
+    ``followed``: the ids of those that have one already. ``organizations``: the
+    responses' organisations (their SLA hours), when the caller holds them.
+
+    Two passes, each written by one flush: the follow-ups themselves (what
+    follows quotes their ids), then their log entries, events and assignments;
+    the emails last. A batch from the worker is a few statements, not a dozen a
+    follow-up. The caller serves the responses' organisation (``tenant_scope``),
+    which stamps and checks every row written.
     """
-    response.follow_up_pending = False
-    if not needs_follow_up(response) or (has_follow_up(response) if has_one is None else has_one):
-        return None
-    if organization is None:
-        organization = db.session.get(Organization, response.organization_id)
-    level = priority.priority_for(response)
-    # The team's lock first, before any row that references the team: a fixed
-    # lock order, so simultaneous comments queue instead of deadlocking.
-    owner = routing.choose_owner(response.touchpoint.team_id)
-    now = utcnow()
-    follow_up = FollowUp(organization_id=response.organization_id, response=response,
-                         touchpoint_id=response.touchpoint_id, team_id=response.touchpoint.team_id,
-                         status="new", priority=level, due_at=priority.due_at(organization, level, now),
-                         created_at=now, updated_at=now)
-    db.session.add(follow_up)
+    opened: list[tuple[FollowUp, User | None]] = []
+    for response in responses:
+        response.follow_up_pending = False
+        if response.id in followed or not needs_follow_up(response):
+            continue
+        organization = (organizations or {}).get(response.organization_id) or db.session.get(
+            Organization, response.organization_id)
+        level = priority.priority_for(response)
+        # The team's lock first, before any row that references the team: a fixed
+        # lock order, so simultaneous comments queue instead of deadlocking.
+        owner = routing.choose_owner(response.touchpoint.team_id)
+        now = utcnow()
+        follow_up = FollowUp(organization_id=response.organization_id, response=response,
+                             touchpoint_id=response.touchpoint_id, team_id=response.touchpoint.team_id,
+                             status="new", priority=level, due_at=priority.due_at(organization, level, now),
+                             created_at=now, updated_at=now)
+        db.session.add(follow_up)
+        opened.append((follow_up, owner))
+    if not opened:
+        return []
     db.session.flush()
-    _log(follow_up, "created", SYSTEM, after={"status": "new", "priority": level})
-    _event("follow_up.created", follow_up)
-    if owner is not None:
-        _assign(follow_up, owner, SYSTEM)
-    else:
-        _tell_admins_of_unassigned(follow_up)
-    return follow_up
+    for follow_up, owner in opened:
+        _log(follow_up, "created", SYSTEM, after={"status": "new", "priority": follow_up.priority})
+        _event("follow_up.created", follow_up)
+        if owner is not None:
+            _assign(follow_up, owner, SYSTEM, tell_owner=False)
+        else:
+            _tell_admins_of_unassigned(follow_up)
+    db.session.flush()
+    for follow_up, owner in opened:
+        if owner is not None:
+            _tell_owner(follow_up, owner)
+    return [follow_up for follow_up, _ in opened]
 
 
 @_one_writer
@@ -121,19 +144,24 @@ def assign(follow_up_id: int, owner_id: int, actor: str) -> FollowUp:
     return _save(follow_up)
 
 
-def _assign(follow_up: FollowUp, owner: User, actor: str) -> None:
+def _assign(follow_up: FollowUp, owner: User, actor: str, *, tell_owner: bool = True) -> None:
+    """Give the follow-up to ``owner``: logged, announced and, unless the caller does it later, emailed."""
     before = {"owner_id": follow_up.owner_id, "status": follow_up.status}
     follow_up.owner = owner
     if follow_up.status == "new":
         follow_up.status = "assigned"
     if actor != SYSTEM:
         _first_action(follow_up)
-    db.session.flush()
     _log(follow_up, "assigned", actor, before=before, after={"owner_id": owner.id, "status": follow_up.status})
     _event("follow_up.assigned", follow_up)
     if before["status"] != follow_up.status:
         # Consumers follow status through status_changed alone, whichever route moved it.
         _event("follow_up.status_changed", follow_up, previous_status=before["status"])
+    if tell_owner:
+        _tell_owner(follow_up, owner)
+
+
+def _tell_owner(follow_up: FollowUp, owner: User) -> None:
     mail.queue_email(kind="assignment", to=owner.email, follow_up_id=follow_up.id,
                      subject=f"[{follow_up.priority}] New follow-up: {follow_up.touchpoint.name}",
                      body=_assignment_text(follow_up))
@@ -209,6 +237,7 @@ def reply(follow_up_id: int, message: str, actor: str) -> ReplyOutcome:
         return ReplyOutcome(_save(follow_up), None)
     email = mail.queue_email(kind="reply", to=customer.email, follow_up_id=follow_up.id,
                              subject=f"About your feedback on {follow_up.touchpoint.name}", body=message.strip())
+    db.session.flush()  # the log entry names the email
     before = {"status": follow_up.status}
     if follow_up.status not in CLOSED:  # a reply after resolving leaves it resolved
         follow_up.status = "responded"
@@ -324,6 +353,7 @@ def unassigned_notices_per_batch() -> Iterator[None]:
     for organization_id, unassigned in waiting.items():
         with tenant_scope(organization_id):
             _tell_admins(unassigned)
+            db.session.flush()  # under their own tenant, before the next one's queries autoflush them
 
 
 def _tell_admins_of_unassigned(follow_up: FollowUp) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -22,11 +23,18 @@ def choose_owner(team_id: int | None) -> User | None:
     """The member of staff who should take the next follow-up of this team, or None."""
     if team_id is None:
         return None
-    team, members = _locked_team(team_id)
-    if team is None or not members:
+    state = _team_state(team_id)
+    if state.team is None or not state.members:
         return None
-    owner = _least_open(members) if team.assignment == "least_open" else _next_after(members, team.last_assigned_user_id)
-    team.last_assigned_user_id = owner.id
+    if state.team.assignment == "least_open":
+        if state.open_counts is None:
+            state.open_counts = _open_counts(state.members)
+        owner = min(state.members, key=lambda member: (state.open_counts.get(member.id, 0), member.id))
+        # Held for a batch, the count goes on from here: the batch assigns its follow-ups later.
+        state.open_counts[owner.id] = state.open_counts.get(owner.id, 0) + 1
+    else:
+        owner = _next_after(state.members, state.team.last_assigned_user_id)
+    state.team.last_assigned_user_id = owner.id
     return owner
 
 
@@ -37,22 +45,29 @@ def _next_after(members: list[User], last_id: int | None) -> User:
     return members[0]
 
 
-def _least_open(members: list[User]) -> User:
-    counts = dict(db.session.execute(
+def _open_counts(members: list[User]) -> dict[int, int]:
+    return dict(db.session.execute(
         select(FollowUp.owner_id, func.count())
         .where(FollowUp.owner_id.in_([m.id for m in members]), FollowUp.status.in_(OPEN_STATUSES))
         .group_by(FollowUp.owner_id)
     ).all())
-    return min(members, key=lambda member: (counts.get(member.id, 0), member.id))
+
+
+@dataclass
+class _TeamState:
+    team: Team | None
+    members: list[User]               # active, and not viewers
+    open_counts: dict[int, int] | None = None  # least-open: open follow-ups per member
 
 
 @contextmanager
 def teams_held() -> Iterator[None]:
-    """Within, and in one transaction: each team is locked and its members read once, not per follow-up.
+    """Within, and in one transaction: each team is locked and read once, not per follow-up.
 
     For a batch that opens many follow-ups and commits once at the end (the
-    worker): the team's row lock lasts until that commit anyway, and the
-    members are what a read per follow-up would have seen a moment earlier.
+    worker): the team's row lock lasts until that commit anyway; its members,
+    and for least-open how many open follow-ups each holds, are read at the
+    team's first follow-up and then kept up to date by the batch's own choices.
     The team stays held, so the follow-ups' ``team`` needs no query either.
     """
     if _HELD in db.session.info:
@@ -68,7 +83,7 @@ def teams_held() -> Iterator[None]:
 _HELD = "routing_teams_held"
 
 
-def _locked_team(team_id: int) -> tuple[Team | None, list[User]]:
+def _team_state(team_id: int) -> _TeamState:
     held = db.session.info.get(_HELD)
     if held is not None and team_id in held:
         return held[team_id]
@@ -80,6 +95,7 @@ def _locked_team(team_id: int) -> tuple[Team | None, list[User]]:
         .where(team_member.c.team_id == team.id, User.is_active.is_(True), User.role != "viewer")
         .order_by(User.id)
     ))
+    state = _TeamState(team, members)
     if held is not None:
-        held[team_id] = (team, members)
-    return team, members
+        held[team_id] = state
+    return state

@@ -94,11 +94,16 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     # autoflush before it, per row.
     organizations = {o.id: o for o in db.session.scalars(
         select(Organization).where(Organization.id.in_({org for _, org in claimed})))}
+    # An organisation's rows together, in id order, under its own tenant (which stamps and checks
+    # every row written): each group is opened in a few statements (follow_ups.open_for_responses).
+    by_organization: dict[int, list[Response]] = {}
+    for response_id, organization_id in claimed:
+        by_organization.setdefault(organization_id, []).append(responses[response_id])
     with webhook_fanout.routes_held(), routing.teams_held(), follow_ups.unassigned_notices_per_batch():
-        for response_id, organization_id in claimed:
+        for organization_id, batch_of_one_organization in by_organization.items():
             with tenant_scope(organization_id):
-                follow_ups.open_for_response(responses[response_id], has_one=response_id in followed,
-                                             organization=organizations[organization_id])
+                follow_ups.open_for_responses(batch_of_one_organization, followed=followed,
+                                              organizations=organizations)
                 db.session.flush()
     commit()  # and send the notices the new follow-ups queued
     # One line per drained batch; in process (one answer at a time) that would be a line per answer.
