@@ -56,6 +56,7 @@ bench: install-dev
 	$(PY) bench/widget_size.py
 	$(PY) bench/sentiment_drain.py
 	$(PY) bench/webhooks.py
+	$(PY) bench/follow_up_opening.py
 	$(PY) bench/submit_throughput.py --redis
 
 clean:
