@@ -46,7 +46,8 @@ class Response(TenantMixin, TimestampMixin, db.Model):
         # rows scored already, and scoring a row takes it out of the index.
         Index("ix_response_sentiment_pending", "id", postgresql_where=text("sentiment_status = 'pending'"),
               sqlite_where=text("sentiment_status = 'pending'")),
-        Index("ix_response_follow_up_pending", "follow_up_pending",
+        # The same for answers whose follow-up is still to open, claimed the same way.
+        Index("ix_response_follow_up_pending", "id",
               postgresql_where=text("follow_up_pending"), sqlite_where=text("follow_up_pending")),
     )
 

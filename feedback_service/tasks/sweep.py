@@ -40,7 +40,8 @@ def sweep_pending(grace_seconds: int | None = None) -> int:
     cutoff = utcnow() - timedelta(seconds=grace)
     pending = db.session.scalar(
         select(func.count()).select_from(Response)
-        .where((Response.sentiment_status == "pending") | Response.follow_up_pending.is_(True),
+        # Each side as its partial index says it, so both are read from their index.
+        .where((Response.sentiment_status == "pending") | Response.follow_up_pending,
                Response.updated_at <= cutoff)
     )
     db.session.rollback()  # end the read transaction; the jobs open their own
