@@ -23,6 +23,8 @@ class FollowUp(TenantMixin, TimestampMixin, db.Model):
 
     __table_args__ = (
         Index("ix_follow_up_status_due", "organization_id", "status", "due_at"),
+        # The SLA check looks across organisations for open follow-ups past their due time.
+        Index("ix_follow_up_open_due", "status", "due_at"),
         Index("ix_follow_up_owner_status", "owner_id", "status"),
         Index("ix_follow_up_org_updated", "organization_id", "updated_at", "id"),
     )
