@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import ARRAY, Integer, any_, bindparam, event
@@ -139,3 +141,26 @@ def render_migration_type(type_, obj, autogen_context):
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return "sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')"
     return False
+
+
+@contextmanager
+def held_for_batch(name: str) -> Iterator[dict]:
+    """A dict kept in the session under ``name`` for the block: what a batch reads once and reuses.
+
+    A block inside another of the same name shares the outer one's dict. Outside
+    any such block ``held(name)`` is None, and callers read afresh each time.
+    """
+    held = db.session.info.get(name)
+    if held is not None:
+        yield held  # an outer batch already holds it
+        return
+    held = db.session.info[name] = {}
+    try:
+        yield held
+    finally:
+        db.session.info.pop(name, None)
+
+
+def held(name: str) -> dict | None:
+    """The dict of the ``held_for_batch(name)`` block under way, if any."""
+    return db.session.info.get(name)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..database import held, held_for_batch
 from ..extensions import db
 from ..models import OPEN_STATUSES, FollowUp, Team, User, team_member
 
@@ -70,23 +71,17 @@ def teams_held() -> Iterator[None]:
     team's first follow-up and then kept up to date by the batch's own choices.
     The team stays held, so the follow-ups' ``team`` needs no query either.
     """
-    if _HELD in db.session.info:
-        yield  # an outer batch already holds them
-        return
-    db.session.info[_HELD] = {}
-    try:
+    with held_for_batch(_HELD):
         yield
-    finally:
-        db.session.info.pop(_HELD, None)
 
 
 _HELD = "routing_teams_held"
 
 
 def _team_state(team_id: int) -> _TeamState:
-    held = db.session.info.get(_HELD)
-    if held is not None and team_id in held:
-        return held[team_id]
+    states = held(_HELD)
+    if states is not None and team_id in states:
+        return states[team_id]
     # FOR NO KEY UPDATE: serialises choosers without conflicting with the key-share
     # locks that inserting rows which reference the team take.
     team = db.session.scalar(select(Team).where(Team.id == team_id).with_for_update(key_share=True))
@@ -96,6 +91,6 @@ def _team_state(team_id: int) -> _TeamState:
         .order_by(User.id)
     ))
     state = _TeamState(team, members)
-    if held is not None:
-        held[team_id] = state
+    if states is not None:
+        states[team_id] = state
     return state

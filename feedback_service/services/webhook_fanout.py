@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import (Boolean, ColumnElement, Integer, String, and_, bindparam, exists, func, insert, literal,
                         literal_column, or_, select, true)
 
+from ..database import held, held_for_batch
 from ..extensions import db
 from ..jobs import PendingJob, after_commit, enqueue_after_commit
 from ..models import Event, WebhookDelivery, WebhookEndpoint, utcnow
@@ -70,27 +71,20 @@ def routes_held() -> Iterator[None]:
     opening follow-ups); what it reads is what a read per event would have
     seen a few milliseconds earlier.
     """
-    held = db.session.info.get(_HELD)
-    if held is not None:
-        yield  # an outer batch already holds them
-        return
-    db.session.info[_HELD] = {}
-    try:
+    with held_for_batch(_HELD):
         yield
-    finally:
-        db.session.info.pop(_HELD, None)
 
 
 _HELD = "webhook_routes_held"
 
 
 def _routes_of(organization_id: int) -> list[Route]:
-    held = db.session.info.get(_HELD)
-    if held is None:
+    routes = held(_HELD)
+    if routes is None:
         return routes_for({organization_id}).get(organization_id, [])
-    if organization_id not in held:
-        held[organization_id] = routes_for({organization_id}).get(organization_id, [])
-    return held[organization_id]
+    if organization_id not in routes:
+        routes[organization_id] = routes_for({organization_id}).get(organization_id, [])
+    return routes[organization_id]
 
 
 def fan_out(event: Event, organization_id: int | None) -> None:
