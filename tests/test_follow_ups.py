@@ -680,3 +680,32 @@ def test_a_batch_is_about_one_statement_a_follow_up_not_a_dozen(app, org, make_t
         emails = db.session.execute(select(func.count()).select_from(OutboundEmail)).scalar_one()
     assert written == 40 and dict(log) == {"created": 40, "assigned": 40} and emails == 40
     assert None not in _owners_in_order(app, ids)
+
+
+def test_a_batch_locks_its_teams_in_id_order_whatever_order_its_answers_came(
+        app, org, make_team, make_touchpoint, make_response):
+    # Two workers whose batches need the same teams, each taking them in the order its answers
+    # came, could each hold one the other waits for. Taken in id order, they queue instead.
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    first, second = make_team(org, "Web", members=1), make_team(org, "Store", members=1)
+    web, _ = make_touchpoint(org, name="Checkout", team_id=first)
+    store, _ = make_touchpoint(org, name="Till", team_id=second)
+    ids = _left_for_the_worker(app, org, make_response, store, ["Queue too long"])
+    ids += _left_for_the_worker(app, org, make_response, web, ["Card refused"])
+    locked = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "FROM team" in statement and "team.id =" in statement:  # the lock (SQLite: its write lock)
+            locked.append(next(v for k, v in parameters.items() if k.startswith("id")) if isinstance(
+                parameters, dict) else parameters[0])
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        with app.app_context():
+            assert open_pending_follow_ups() == 2
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    assert locked == [first, second]
+    assert None not in _owners_in_order(app, ids)

@@ -9,7 +9,7 @@ so two simultaneous comments never go to the same person by a race.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -62,7 +62,7 @@ class _TeamState:
 
 
 @contextmanager
-def teams_held() -> Iterator[None]:
+def teams_held(team_ids: Iterable[int] = ()) -> Iterator[None]:
     """Within, and in one transaction: each team is locked and read once, not per follow-up.
 
     For a batch that opens many follow-ups and commits once at the end (the
@@ -70,8 +70,15 @@ def teams_held() -> Iterator[None]:
     and for least-open how many open follow-ups each holds, are read at the
     team's first follow-up and then kept up to date by the batch's own choices.
     The team stays held, so the follow-ups' ``team`` needs no query either.
+
+    ``team_ids``, the teams the batch will route to, are locked at once in id
+    order: two workers whose batches share teams then queue for them instead of
+    each holding one the other waits for (a deadlock).
     """
-    with held_for_batch(_HELD):
+    with held_for_batch(_HELD) as states:
+        for team_id in sorted(set(team_ids)):
+            if team_id not in states:
+                states[team_id] = _read_team(team_id)
         yield
 
 
@@ -80,8 +87,14 @@ _HELD = "routing_teams_held"
 
 def _team_state(team_id: int) -> _TeamState:
     states = held(_HELD)
-    if states is not None and team_id in states:
-        return states[team_id]
+    if states is None:
+        return _read_team(team_id)
+    if team_id not in states:
+        states[team_id] = _read_team(team_id)
+    return states[team_id]
+
+
+def _read_team(team_id: int) -> _TeamState:
     # FOR NO KEY UPDATE: serialises choosers without conflicting with the key-share
     # locks that inserting rows which reference the team take.
     team = db.session.scalar(select(Team).where(Team.id == team_id).with_for_update(key_share=True))
@@ -90,7 +103,4 @@ def _team_state(team_id: int) -> _TeamState:
         .where(team_member.c.team_id == team.id, User.is_active.is_(True), User.role != "viewer")
         .order_by(User.id)
     ))
-    state = _TeamState(team, members)
-    if states is not None:
-        states[team_id] = state
-    return state
+    return _TeamState(team, members)

@@ -99,7 +99,8 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     by_organization: dict[int, list[Response]] = {}
     for response_id, organization_id in claimed:
         by_organization.setdefault(organization_id, []).append(responses[response_id])
-    with webhook_fanout.routes_held(), routing.teams_held(), follow_ups.unassigned_notices_per_batch():
+    teams = {response.touchpoint.team_id for response in responses.values() if response.touchpoint.team_id}
+    with webhook_fanout.routes_held(), routing.teams_held(teams), follow_ups.unassigned_notices_per_batch():
         for organization_id, batch_of_one_organization in by_organization.items():
             with tenant_scope(organization_id):
                 follow_ups.open_for_responses(batch_of_one_organization, followed=followed,
