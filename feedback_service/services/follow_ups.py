@@ -84,12 +84,10 @@ def open_for_response(response: Response) -> FollowUp | None:
     return opened[0] if opened else None
 
 
-def open_for_responses(responses: list[Response], *, followed: set[int],
-                       organizations: dict[int, Organization] | None = None) -> list[FollowUp]:
+def open_for_responses(responses: list[Response], *, followed: set[int]) -> list[FollowUp]:
     """Open the follow-ups these responses need, in order, each routed to an owner.
 
-    ``followed``: the ids of those that have one already. ``organizations``: the
-    responses' organisations (their SLA hours), when the caller holds them.
+    ``followed``: the ids of those that have one already.
 
     Two passes, each written by one flush: the follow-ups themselves (what
     follows quotes their ids), then their log entries, events and assignments;
@@ -98,12 +96,16 @@ def open_for_responses(responses: list[Response], *, followed: set[int],
     which stamps and checks every row written.
     """
     opened: list[tuple[FollowUp, User | None]] = []
+    # Held here: the identity map keeps only what is referenced, so a get per row would be a
+    # SELECT (and the autoflush before it) per row.
+    organizations: dict[int, Organization] = {}
     for response in responses:
         response.follow_up_pending = False
         if response.id in followed or not needs_follow_up(response):
             continue
-        organization = (organizations or {}).get(response.organization_id) or db.session.get(
-            Organization, response.organization_id)
+        if response.organization_id not in organizations:
+            organizations[response.organization_id] = db.session.get(Organization, response.organization_id)
+        organization = organizations[response.organization_id]
         level = priority.priority_for(response)
         # The team's lock first, before any row that references the team: a fixed
         # lock order, so simultaneous comments queue instead of deadlocking.

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from ..database import commit
 from ..extensions import db
 from ..jobs import PendingJob, after_commit, release
-from ..models import FollowUp, Organization, Response
+from ..models import FollowUp, Response
 from ..services import follow_ups, routing, webhook_fanout
 from ..tenancy import tenant_scope
 from .sentiment import drain_pending, score_responses
@@ -89,11 +89,6 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     responses = {r.id: r for r in db.session.scalars(
         select(Response).where(Response.id.in_(ids)).options(joinedload(Response.touchpoint)))}
     followed = set(db.session.scalars(select(FollowUp.response_id).where(FollowUp.response_id.in_(ids))))
-    # Looked up once and held: the session's identity map keeps only what is referenced, so
-    # getting each follow-up's organisation (its SLA hours) would mean a SELECT, and the
-    # autoflush before it, per row.
-    organizations = {o.id: o for o in db.session.scalars(
-        select(Organization).where(Organization.id.in_({org for _, org in claimed})))}
     # An organisation's rows together, in id order, under its own tenant (which stamps and checks
     # every row written): each group is opened in a few statements (follow_ups.open_for_responses).
     by_organization: dict[int, list[Response]] = {}
@@ -103,9 +98,8 @@ def open_pending_follow_ups(response_ids: list[int] | None = None, batch: int = 
     with webhook_fanout.routes_held(), routing.teams_held(teams), follow_ups.unassigned_notices_per_batch():
         for organization_id, batch_of_one_organization in by_organization.items():
             with tenant_scope(organization_id):
-                follow_ups.open_for_responses(batch_of_one_organization, followed=followed,
-                                              organizations=organizations)
-                db.session.flush()
+                follow_ups.open_for_responses(batch_of_one_organization, followed=followed)
+                db.session.flush()  # the owners' emails too, under the tenant they belong to
     commit()  # and send the notices the new follow-ups queued
     # One line per drained batch; in process (one answer at a time) that would be a line per answer.
     if len(claimed) > 1:
