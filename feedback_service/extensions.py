@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -37,6 +39,11 @@ class RouteLimiter(Limiter):
     and blueprint limits. This app declares none, and that check costs as much
     as the limit itself on the busiest route, so it is skipped; ``init_app``
     refuses a configuration that would need it.
+
+    Its after-request hook adds the ``X-RateLimit-*`` headers and makes
+    ``deduct_when`` deductions. With the headers off (``RATELIMIT_HEADERS_ENABLED``,
+    the default here) and no ``deduct_when`` (``limit`` refuses one) it has
+    nothing to do, so it is not installed: every response would pay for it.
     """
 
     def init_app(self, app) -> None:
@@ -45,6 +52,18 @@ class RouteLimiter(Limiter):
                 raise RuntimeError(f"{setting} needs Flask-Limiter's per-request check; declare the limit on "
                                    "the routes instead (feedback_service.extensions.RouteLimiter)")
         super().init_app(app)
+        if not self._headers_enabled:
+            app.after_request_funcs[None] = [hook for hook in app.after_request_funcs.get(None, [])
+                                             if not self._is_header_hook(hook)]
+
+    def _is_header_hook(self, hook) -> bool:
+        return (isinstance(hook, partial) and hook.func is getattr(Limiter, "_Limiter__inject_headers")
+                and hook.args[:1] == (self,))
+
+    def limit(self, *args, **kwargs):
+        if kwargs.get("deduct_when") is not None:
+            raise TypeError("RouteLimiter runs no after-request hook: deduct_when would never deduct")
+        return super().limit(*args, **kwargs)
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if not in_middleware:
