@@ -36,9 +36,10 @@ def origin_allowed(touchpoint) -> bool:
 def add_cors_headers(response: Response, allowed: bool) -> Response:
     """Grant the request's origin, when ``allowed`` (``origin_allowed`` said so), and no other."""
     response.vary.add("Origin")
-    if not allowed or request_origin() is None:
+    origin = request.headers.get("Origin")
+    if not allowed or origin is None:
         return response
-    response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+    response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS

@@ -33,7 +33,8 @@ IDEMPOTENCY_KEY_MAX = 255
 
 
 def touchpoint_and_ip() -> str:
-    return f"{request.remote_addr}:{(request.view_args or {}).get('pk', '')}"
+    req = request._get_current_object()  # asked once a limit window: one context lookup
+    return f"{req.remote_addr}:{(req.view_args or {}).get('pk', '')}"
 
 
 def _submit_limit() -> str:
@@ -46,22 +47,25 @@ def _read_limit() -> str:
 
 @blp.before_request
 def _find_touchpoint():
+    # Every answer passes here: the request and g are looked up once, not per attribute.
+    req, ctx = request._get_current_object(), g._get_current_object()
     # Bodies from anonymous browsers stay small: 16 KB, answered with 413.
-    request.max_content_length = current_app.config["WIDGET_MAX_BODY_BYTES"]
-    g.card = g.touchpoint = None
-    pk = (request.view_args or {}).get("pk")
+    req.max_content_length = current_app.config["WIDGET_MAX_BODY_BYTES"]
+    ctx.card = ctx.touchpoint = None
+    pk = (req.view_args or {}).get("pk")
     if pk is None:
         return
-    if request.method == "GET":
-        g.touchpoint = collection.touchpoint_by_key(pk)  # the survey is drawn from the row itself
-        g.card = touchpoint_cards.card_of(g.touchpoint)
+    method = req.method
+    if method == "GET":
+        ctx.touchpoint = collection.touchpoint_by_key(pk)  # the survey is drawn from the row itself
+        ctx.card = touchpoint_cards.card_of(ctx.touchpoint)
     else:
         # Answers, impressions and preflights come by the thousand: a card a few seconds old
         # serves them, and whatever stores an answer checks it again (touchpoint_cards).
-        g.card = touchpoint_cards.card_for_key(pk, fresh=request.method == "PATCH")
-    set_tenant(g.card.organization_id)
-    g.origin_allowed = _origin_allowed(fresh=request.method in ("GET", "PATCH"))
-    if request.method in ("POST", "PATCH") and not g.origin_allowed:
+        ctx.card = touchpoint_cards.card_for_key(pk, fresh=method == "PATCH")
+    set_tenant(ctx.card.organization_id)
+    ctx.origin_allowed = _origin_allowed(fresh=method in ("GET", "PATCH"))
+    if method in ("POST", "PATCH") and not ctx.origin_allowed:
         _refuse_origin()
 
 
@@ -90,8 +94,10 @@ def _refuse_origin():
 def _cors(response):
     # "No survey for this key" is the same answer for every origin, and a widget that can read it
     # drops the answer instead of retrying it on every page load for a week.
-    unknown_key = response.status_code == 404 and g.get("card") is None
-    return cors.add_cors_headers(response, unknown_key or (g.get("card") is not None and g.get("origin_allowed", False)))
+    ctx = g._get_current_object()
+    card = ctx.get("card")
+    unknown_key = response.status_code == 404 and card is None
+    return cors.add_cors_headers(response, unknown_key or (card is not None and ctx.get("origin_allowed", False)))
 
 
 def _languages() -> list[str]:
