@@ -25,7 +25,22 @@ from feedback_service.extensions import db
 pytest_plugins = ["tests.factories"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url_of_this_process() -> str:
+    """``TEST_REDIS_URL``; under pytest-xdist, worker ``gwN`` takes the database N below it.
+
+    Each test flushes its database: two workers sharing one would empty each other's queues.
+    """
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base, _, database = url.rpartition("/")
+    if not worker.startswith("gw") or not database.isdigit():
+        return url
+    return f"{base}/{(int(database) - int(worker[2:])) % 16}"
+
+
+TEST_REDIS_URL = _redis_url_of_this_process()
 
 
 def _database_kind() -> str:
