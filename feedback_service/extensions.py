@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
-from flask_limiter import Limiter
+from flask import request
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -12,6 +14,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from .api.base import Api
+
+if TYPE_CHECKING:
+    from flask_limiter._limits import RuntimeLimit
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -44,7 +49,18 @@ class RouteLimiter(Limiter):
     ``deduct_when`` deductions. With the headers off (``RATELIMIT_HEADERS_ENABLED``,
     the default here) and no ``deduct_when`` (``limit`` refuses one) it has
     nothing to do, so it is not installed: every response would pay for it.
+
+    A route's own limits are checked by ``_hit`` when they are plain windows (no
+    meta limits, exemptions, callbacks or dynamic costs): the same hits, keys,
+    429 and ``current_limits`` as Flask-Limiter's evaluation, without resolving
+    the limits anew on each request, which cost a widget answer as much as its
+    Redis round trips. The storage, its in-memory fallback and every other case
+    stay Flask-Limiter's.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_limits: dict[tuple, list[RuntimeLimit]] = {}
 
     def init_app(self, app) -> None:
         for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
@@ -66,8 +82,78 @@ class RouteLimiter(Limiter):
         return super().limit(*args, **kwargs)
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        if not in_middleware:
-            super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+        if in_middleware:
+            return
+        limits = self._plain_route_limits(callable_name)
+        if limits is None:
+            super()._check_request_limit(callable_name=callable_name, in_middleware=False)
+            return
+        try:
+            self._hit(limits)
+        except RateLimitExceeded:
+            raise
+        except Exception:
+            # The storage failed: Flask-Limiter's own path marks it dead and counts from memory
+            # (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED), or swallows the error, as configured.
+            if not (self._in_memory_fallback_enabled and not self._storage_dead):
+                raise
+            self.logger.warning("Rate limit storage unreachable - falling back to in-memory storage")
+            self._storage_dead = True
+            self.context.seen_limits.clear()
+            super()._check_request_limit(callable_name=callable_name, in_middleware=False)
+
+    def _plain_route_limits(self, callable_name: str | None) -> list[RuntimeLimit] | None:
+        """The route's limits, when checking them is only hitting each window in turn; else None.
+
+        Flask-Limiter resolves a route's limits on every request: it calls each limit's
+        provider, parses the string, builds its runtime limits and weighs exemptions, meta
+        limits, blueprint limits and hints. For a route whose limits use none of those
+        the result is the same for the same limit strings, so it is kept per route and
+        strings. Anything else (or a dead storage, whose fallback limits Flask-Limiter
+        picks) goes through Flask-Limiter's own evaluation, unchanged.
+        """
+        manager = self.limit_manager
+        groups = manager._decorated_limits.get(callable_name or "")
+        if (not groups or not (self.enabled and self.initialized) or self._storage_dead
+                or self._request_filters or self._meta_limits or not self._fail_on_first_breach
+                or manager._route_exemptions or manager._blueprint_limits or manager._endpoint_hints):
+            return None
+        strings = tuple(group.limit_provider() if callable(group.limit_provider) else group.limit_provider
+                        for group in groups)
+        key = (callable_name, strings)
+        limits = self._plain_limits.get(key)
+        if limits is None:
+            if any(group.meta_limits or group.exempt_when or group.deduct_when or group.on_breach
+                   or callable(group.cost) or callable(group.scope) for group in groups):
+                return None
+            limits = sorted((limit for group in groups for limit in group), key=lambda limit: limit.limit)
+            self._plain_limits[key] = limits
+        return limits
+
+    def _hit(self, limits: list[RuntimeLimit]) -> None:
+        """What Flask-Limiter's evaluation does for plain limits: hit each window, stop at the first breach."""
+        endpoint = self.identify_request()
+        method = request.method
+        context = self.context
+        for limit in limits:
+            if limit.method_exempt:
+                continue
+            key = limit.key_func()
+            scope = limit.scope_for(endpoint, method)
+            if not (key and scope):
+                self.logger.error(f"Skipping limit: {limit.limit}. Empty value found in parameters.")
+                continue
+            args = [self._key_prefix, key, scope] if self._key_prefix else [key, scope]
+            checked = RequestLimit(self, limit.limit, args, False, limit.shared)
+            context.view_rate_limits.append(checked)
+            if not self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount):
+                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, key, scope)
+                checked.breached = True
+                context.view_rate_limit = checked
+                raise RateLimitExceeded(limit)
+        if context.view_rate_limits:
+            explicit = [limit for limit in context.view_rate_limits if not limit.shared]
+            context.view_rate_limit = explicit[0] if explicit else context.view_rate_limits[0]
 
 
 # Storage comes from config (Redis when REDIS_URL is set); see config.finalise.

@@ -27,3 +27,95 @@ def test_a_limit_that_deducts_after_the_response_is_refused():
     with pytest.raises(TypeError, match="deduct_when"):
         limiter.limit("1/minute", deduct_when=lambda response: True)
 
+
+
+@pytest.fixture
+def touchpoint(org, make_touchpoint):
+    _, pk = make_touchpoint(org, name="Checkout")
+    return {"pk": pk}
+
+
+def _submit(client, pk, **kwargs):
+    return client.post(f"/w/{pk}/responses", json={"score": 5}, **kwargs)
+
+
+def test_the_widget_routes_limits_take_the_plain_path(app, client, touchpoint, monkeypatch):
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "30/minute;300/hour")
+    assert _submit(client, touchpoint["pk"]).status_code == 201
+    plain = [limits for (name, _), limits in limiter._plain_limits.items() if name.startswith("feedback_service.api.widget.Responses.")]
+    assert plain and [str(limit.limit) for limit in plain[-1]] == ["30 per 1 minute", "300 per 1 hour"]
+
+
+def test_the_longer_window_refuses_too_and_retry_after_waits_for_it(app, client, touchpoint, monkeypatch):
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "100/minute;3/hour")
+    statuses = [_submit(client, touchpoint["pk"]).status_code for _ in range(4)]
+    refused = _submit(client, touchpoint["pk"])
+    assert statuses == [201, 201, 201, 429]
+    assert refused.status_code == 429 and 60 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def test_limits_count_per_touchpoint_and_address(app, client, org, make_touchpoint, touchpoint, monkeypatch):
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "2/minute")
+    _, other_pk = make_touchpoint(org, name="Delivery")
+    first = [_submit(client, touchpoint["pk"]).status_code for _ in range(3)]
+    elsewhere = _submit(client, other_pk).status_code
+    other_address = _submit(client, touchpoint["pk"], environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code
+    assert first == [201, 201, 429] and elsewhere == 201 and other_address == 201
+
+
+def test_a_changed_limit_string_is_read_on_the_next_request(app, client, touchpoint, monkeypatch):
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "5/minute")
+    assert [_submit(client, touchpoint["pk"]).status_code for _ in range(2)] == [201, 201]
+    # A window's count is kept under a key that names its size, as Flask-Limiter keeps it.
+    monkeypatch.setitem(app.config, "WIDGET_SUBMIT_LIMIT", "2/minute")
+    assert [_submit(client, touchpoint["pk"]).status_code for _ in range(3)] == [201, 201, 429]
+
+
+def test_limits_with_an_exemption_go_through_flask_limiters_own_evaluation(app):
+    exempt = limiter.limit("1/minute", exempt_when=lambda: True)
+    name = "tests.test_request_hooks.exempt_view"
+    exempt_view = exempt(_view_named(name))
+    with app.test_request_context("/", method="POST"):
+        assert limiter._plain_route_limits(name) is None
+        assert exempt_view() == "ok" and exempt_view() == "ok"  # never limited
+
+
+def _view_named(qualified: str):
+    def view():
+        return "ok"
+
+    view.__module__, view.__qualname__ = qualified.rsplit(".", 1)
+    return view
+
+
+LIMITER_ON_REDIS = """
+import json, sys
+from feedback_service import create_app
+config = json.loads(sys.argv[1])
+app = create_app({**config, "REDIS_URL": sys.argv[3], "WIDGET_SUBMIT_LIMIT": "100/minute;3/hour"})
+client = app.test_client()
+answers = [client.post(sys.argv[2], json={"score": 4}) for _ in range(5)]
+print(json.dumps({"statuses": [a.status_code for a in answers],
+                  "retry_after": answers[-1].headers.get("Retry-After")}))
+"""
+
+
+@pytest.mark.redis
+def test_both_windows_are_counted_in_redis(app_config, redis_url, touchpoint):
+    """In a process of its own: the limiter's storage belongs to the process-wide extension."""
+    import json
+    import subprocess
+    import sys
+
+    import redis
+
+    config = {key: value for key, value in app_config.items() if key != "RATELIMIT_STORAGE_URI"}
+    result = subprocess.run([sys.executable, "-c", LIMITER_ON_REDIS, json.dumps(config),
+                             f"/w/{touchpoint['pk']}/responses", redis_url], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    keys = sorted(key.decode() for key in redis.Redis.from_url(redis_url).keys("*feedback-limits*"))
+    assert outcome["statuses"] == [201, 201, 201, 429, 429]
+    assert 60 < int(outcome["retry_after"]) <= 3600
+    assert len(keys) == 2 and any("/3/1/hour" in key for key in keys), keys
