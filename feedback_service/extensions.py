@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,9 @@ from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import NoScriptError
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -135,6 +139,7 @@ class RouteLimiter(Limiter):
         endpoint = self.identify_request()
         method = request.method
         context = self.context
+        windows = []
         for limit in limits:
             if limit.method_exempt:
                 continue
@@ -143,17 +148,52 @@ class RouteLimiter(Limiter):
             if not (key and scope):
                 self.logger.error(f"Skipping limit: {limit.limit}. Empty value found in parameters.")
                 continue
-            args = [self._key_prefix, key, scope] if self._key_prefix else [key, scope]
+            windows.append((limit, [self._key_prefix, key, scope] if self._key_prefix else [key, scope]))
+        for (limit, args), passed in zip(windows, self._passes(windows)):
             checked = RequestLimit(self, limit.limit, args, False, limit.shared)
             context.view_rate_limits.append(checked)
-            if not self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount):
-                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, key, scope)
+            if not passed:
+                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, args[-2], args[-1])
                 checked.breached = True
                 context.view_rate_limit = checked
                 raise RateLimitExceeded(limit)
         if context.view_rate_limits:
             explicit = [limit for limit in context.view_rate_limits if not limit.shared]
             context.view_rate_limit = explicit[0] if explicit else context.view_rate_limits[0]
+
+    def _passes(self, windows: list[tuple[RuntimeLimit, list[str]]]) -> Iterator[bool]:
+        """Whether each window takes this hit, one window at a time (stopping where the caller stops)."""
+        if len(windows) > 1:
+            passes = self._passes_in_one_round_trip(windows)
+            if passes is not None:
+                yield from passes
+                return
+        for limit, args in windows:
+            yield self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
+
+    def _passes_in_one_round_trip(self, windows: list[tuple[RuntimeLimit, list[str]]]) -> list[bool] | None:
+        """Every window's hit in one Redis pipeline: what ``FixedWindowRateLimiter.hit`` sends for each.
+
+        The default ``30/minute;300/hour`` is two windows, and Flask-Limiter sends each its
+        own round trip. Batched, the hour also counts an answer the minute refuses (one
+        at a time, the first breach stops the count). Other strategies and storages
+        (and a Redis that lost its scripts, which the one-at-a-time path loads again)
+        go one window at a time.
+        """
+        storage = self._storage
+        if type(self.limiter) is not FixedWindowRateLimiter or type(storage) is not RedisStorage:
+            return None
+        pipeline = storage.get_connection().pipeline(transaction=False)
+        sha = storage.lua_incr_expire.sha
+        for limit, args in windows:
+            item = limit.limit
+            pipeline.evalsha(sha, 1, storage.prefixed_key(item.key_for(*args)), item.get_expiry(),
+                             limit.deduction_amount)
+        try:
+            counts = pipeline.execute()
+        except NoScriptError:
+            return None
+        return [int(count) <= limit.limit.amount for count, (limit, _) in zip(counts, windows)]
 
 
 # Storage comes from config (Redis when REDIS_URL is set); see config.finalise.
