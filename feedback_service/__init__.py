@@ -12,13 +12,14 @@ from flask import Flask, request
 from flask_smorest import abort
 
 from . import config as config_module
+from .application import App
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides the environment, which overrides defaults."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     instance_path = Path(app.instance_path)
     settings = config_module.defaults(instance_path)
     settings.update(config_module.from_environ(os.environ))

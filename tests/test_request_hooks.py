@@ -132,3 +132,34 @@ def test_both_windows_are_counted_in_redis_in_one_round_trip(app_config, redis_u
     # Both windows in one round trip: the hour counts the answers it refused too.
     assert counts == {"minute": 5, "hour": 5}
     assert outcome["round_trips"][1:3] == [["pipeline"], ["pipeline"]], outcome["round_trips"]
+
+
+def test_the_app_remembers_plain_functions_weakly_and_asks_again_of_anything_else(app):
+    import gc
+    import weakref
+
+    class View:
+        def dispatch(self):
+            return "ok"
+
+    def make_hook():
+        def hook():
+            return "ok"
+
+        return hook
+
+    hook = make_hook()
+    assert app.ensure_sync(hook) is hook and hook in app._plain_functions
+    bound = View().dispatch
+    assert app.ensure_sync(bound) is bound and View.dispatch in app._plain_functions
+    gone = weakref.ref(hook)
+    del hook
+    gc.collect()
+    assert gone() is None  # a request's closure goes with it: remembering it does not keep it
+
+    async def coroutine():
+        return "ok"
+
+    with pytest.raises(RuntimeError):  # Flask's own answer: async needs flask[async]
+        app.ensure_sync(coroutine)
+    assert coroutine not in app._plain_functions
