@@ -163,3 +163,34 @@ def test_the_app_remembers_plain_functions_weakly_and_asks_again_of_anything_els
     with pytest.raises(RuntimeError):  # Flask's own answer: async needs flask[async]
         app.ensure_sync(coroutine)
     assert coroutine not in app._plain_functions
+
+
+def test_a_request_without_cookies_opens_an_empty_session_and_answers_without_one(app, client, touchpoint):
+    with app.test_request_context("/", environ_base={}):
+        from flask import request
+
+        opened = app.session_interface.open_session(app, request)
+    answer = _submit(client, touchpoint["pk"])
+    assert opened is not None and dict(opened) == {} and not opened.modified
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+
+
+def test_a_session_written_without_a_cookie_sent_is_still_saved(app_config):
+    from flask import session
+
+    from feedback_service import create_app
+
+    app = create_app(app_config)
+
+    @app.get("/_test/remember")
+    def remember():
+        session["seen"] = True
+        return "ok"
+
+    @app.get("/_test/recall")
+    def recall():
+        return "yes" if session.get("seen") else "no"
+
+    client = app.test_client()
+    first = client.get("/_test/remember")
+    assert "Set-Cookie" in first.headers and client.get("/_test/recall").get_data(as_text=True) == "yes"
