@@ -224,6 +224,27 @@ def test_allowed_origin_gets_cors_without_credentials(client, touchpoint):
     assert "Access-Control-Allow-Credentials" not in preflight.headers
 
 
+def test_every_widget_answer_varies_on_origin_once(client, touchpoint):
+    """Caches between the browser and us must not hand one origin's grant to another."""
+    granted = post(client, touchpoint["pk"], {"score": 5})
+    refused = client.get(f"/w/{touchpoint['pk']}/survey", headers={"Origin": "https://evil.example"})
+    serverside = post(client, touchpoint["pk"], {"score": 5}, origin=None)
+    for answer in (granted, refused, serverside):
+        assert [v.strip() for v in answer.headers.get("Vary", "").split(",")].count("Origin") == 1, answer.headers
+
+
+def test_vary_keeps_what_was_there_and_adds_origin_once():
+    from flask import Flask, Response
+
+    from feedback_service.api.cors import add_cors_headers
+
+    with Flask(__name__).test_request_context("/", headers={"Origin": ORIGIN}):
+        varied = Response(headers={"Vary": "Accept-Encoding"})
+        already = Response(headers={"Vary": "origin"})
+        assert add_cors_headers(varied, True).headers["Vary"] == "Accept-Encoding, Origin"
+        assert add_cors_headers(already, False).headers["Vary"] == "origin"
+
+
 def test_other_origin_gets_no_cors_grant_and_403_on_post(app, client, touchpoint):
     evil = "https://evil.example"
     survey = client.get(f"/w/{touchpoint['pk']}/survey", headers={"Origin": evil})
