@@ -168,6 +168,17 @@ def test_an_internationalised_origin_welcomes_the_punycode_a_browser_sends(clien
     assert welcomed.headers["Access-Control-Allow-Origin"] == "https://xn--exmple-cua.com"
 
 
+@pytest.mark.parametrize("host, origin", [
+    ("feedback.example:8443", "https://feedback.example:8443"),
+    ("xn--rckmeldung-9db.example", "https://xn--rckmeldung-9db.example"),  # rückmeldung: as a browser sends it
+])
+def test_the_services_own_pages_may_answer_any_touchpoint(client, touchpoint, host, origin):
+    """The hosted page and the demo post from the service's own origin, listed or not."""
+    own = client.post(f"/w/{touchpoint['pk']}/responses", json={"score": 5},
+                      headers={"Origin": origin, "Host": host}, base_url=f"https://{host}")
+    assert own.status_code == 201 and own.headers["Access-Control-Allow-Origin"] == origin
+
+
 # ---- the deliveries an answer owes -------------------------------------------------------------------
 
 def test_an_answer_owes_a_delivery_to_each_endpoint_that_wants_it(webhook_app, org, make_touchpoint, touchpoint):

@@ -70,8 +70,9 @@ def _find_touchpoint():
 
 
 def _origin_allowed(*, fresh: bool) -> bool:
-    if cors.origin_allowed(g.card) or fresh:
-        return cors.origin_allowed(g.card)
+    allowed = cors.origin_allowed(g.card)
+    if allowed or fresh:
+        return allowed
     # A refusal is decided on fresh facts: the origin may have been allowed a moment ago.
     g.card = touchpoint_cards.card_for_key(g.card.publishable_key, fresh=True)
     return cors.origin_allowed(g.card)
