@@ -45,6 +45,12 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 WARM_UP = 50
 BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options were confusing."}
+# What a browser sends with the widget's fetch from the shop's page (submit_throughput.py sends the same).
+ORIGIN = "https://shop.example"
+BROWSER_HEADERS = {
+    "Origin": ORIGIN, "Referer": f"{ORIGIN}/checkout", "Accept": "*/*", "Accept-Language": "en-GB,en;q=0.9",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+}
 
 
 def environ(pk: str, i: int) -> dict:
@@ -55,7 +61,8 @@ def environ(pk: str, i: int) -> dict:
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "18701", "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "40000", "HTTP_HOST": "127.0.0.1:18701",
         "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
-        "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex, "HTTP_USER_AGENT": "bench/instructions",
+        "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex, **{f"HTTP_{name.upper().replace('-', '_')}": value
+                                                     for name, value in BROWSER_HEADERS.items()},
         "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
     }
@@ -121,7 +128,8 @@ def make_touchpoint(env: dict) -> str:
         "auth = {'Authorization': 'Bearer ' + json.loads(out.output.strip().splitlines()[-1])['api_key']}\n"
         "c = app.test_client()\n"
         "j = c.post('/api/v1/journeys', json={'name': 'Bench journey'}, headers=auth).get_json()\n"
-        "t = c.post('/api/v1/touchpoints', json={'journey_id': j['id'], 'name': 'Checkout'}, headers=auth)\n"
+        "t = c.post('/api/v1/touchpoints', json={'journey_id': j['id'], 'name': 'Checkout',"
+        f" 'allowed_origins': ['{ORIGIN}']}}, headers=auth)\n"
         "print(t.get_json()['publishable_key'])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(ROOT), str(BENCH)], env=env, cwd=ROOT,

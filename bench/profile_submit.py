@@ -36,6 +36,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+# What a browser sends with the widget's fetch from the shop's page, as submit_throughput.py does.
+ORIGIN = "https://shop.example"
+BROWSER_HEADERS = {
+    "Origin": ORIGIN, "Referer": f"{ORIGIN}/checkout", "Accept": "*/*", "Accept-Language": "en-GB,en;q=0.9",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+}
 BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options were confusing.",
         "context": {"page": "/checkout"}}
 
@@ -123,13 +129,14 @@ def profile(args) -> int:
     client = app.test_client()
     auth = {"Authorization": f"Bearer {api_key}"}
     journey = client.post("/api/v1/journeys", json={"name": "Bench journey"}, headers=auth).get_json()
-    touchpoint = client.post("/api/v1/touchpoints", json={"journey_id": journey["id"], "name": "Checkout"},
+    touchpoint = client.post("/api/v1/touchpoints", json={"journey_id": journey["id"], "name": "Checkout",
+                                                          "allowed_origins": [ORIGIN]},
                              headers=auth).get_json()
     path = f"/w/{touchpoint['publishable_key']}/responses"
 
     def one(i: int) -> None:
         body = dict(BODY, customer={"id": f"c-{i % 1000}"}, context={"order_id": f"A-{i}", "page": "/checkout"})
-        answer = client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        answer = client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex, **BROWSER_HEADERS})
         # Closing the answer runs what a server runs once it is sent: in-process jobs (no REDIS_URL).
         answer.close()
         if answer.status_code != 201:

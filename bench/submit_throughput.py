@@ -63,6 +63,13 @@ HOST = "127.0.0.1"
 # What the widget sends: a score, a comment, a customer reference and some context.
 COMMENT = "Checkout was quick, but the delivery options were confusing."
 SCORE = 4  # on every metric's scale (CSAT 1-5, NPS 0-10, CES 1-7)
+# What a browser sends with the widget's fetch from the shop's page; the touchpoint allows the
+# origin, so the service checks it and grants CORS as it would for a real page (bare ignores them).
+ORIGIN = "https://shop.example"
+BROWSER_HEADERS = {
+    "Origin": ORIGIN, "Referer": f"{ORIGIN}/checkout", "Accept": "*/*", "Accept-Language": "en-GB,en;q=0.9",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
+}
 
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.6
@@ -82,6 +89,8 @@ end
 
 function init(args)
   prefix, path, score, customers, comment = args[1], args[2], tonumber(args[3]), tonumber(args[4]), args[5]
+  browser = {}
+  for i = 6, #args, 2 do browser[args[i]] = args[i + 1] end
   created, other, sent = 0, 0, 0
 end
 
@@ -91,8 +100,9 @@ function request()
   local body = string.format(
     '{"score":%d,"comment":"%s","customer":{"id":"c-%d"},"context":{"order_id":"A-%d-%d","page":"/checkout"}}',
     score, comment, counter % customers, tid, counter)
-  return wrk.format("POST", path, {["Content-Type"] = "application/json",
-                                   ["Idempotency-Key"] = prefix .. "-" .. tid .. "-" .. counter}, body)
+  local headers = {["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. "-" .. tid .. "-" .. counter}
+  for name, value in pairs(browser) do headers[name] = value end
+  return wrk.format("POST", path, headers, body)
 end
 
 function response(status, headers, body)
@@ -152,7 +162,8 @@ def request_bytes(path: str, port: int, key: str, i: int, customers: int) -> byt
     body = json.dumps({"score": SCORE, "comment": COMMENT, "customer": {"id": f"c-{i % customers}"},
                        "context": {"order_id": f"A-{i}", "page": "/checkout"}}, separators=(",", ":")).encode()
     head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-            f"Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n")
+            f"Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in BROWSER_HEADERS.items()) + "\r\n")
     return head.encode() + body
 
 
@@ -297,7 +308,8 @@ async def _closed_loop(port: int, path: str, prefix: str, seconds: float, connec
 def run_wrk(wrk: str, script: Path, port: int, path: str, prefix: str, seconds: float, connections: int,
             customers: int, timeout: float) -> Result:
     cmd = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", f"--timeout={timeout:g}s", "-s", str(script),
-           f"http://{HOST}:{port}{path}", "--", prefix, path, str(SCORE), str(customers), COMMENT]
+           f"http://{HOST}:{port}{path}", "--", prefix, path, str(SCORE), str(customers), COMMENT,
+           *(part for header in BROWSER_HEADERS.items() for part in header)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + timeout + 60)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if proc.returncode != 0 or line is None:
@@ -497,6 +509,17 @@ class Bench:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')}") from None
 
+    def check_cors_grant(self, path: str) -> None:
+        """The answers the load sends take the browser's path: the origin checked, CORS granted."""
+        req = urllib.request.Request(
+            f"http://{HOST}:{self.args.service_port}{path}", method="POST", data=json.dumps({"score": SCORE}).encode(),
+            headers={"Content-Type": "application/json", "Idempotency-Key": f"cors-{uuid.uuid4().hex}",
+                     **BROWSER_HEADERS})
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            granted = answer.headers.get("Access-Control-Allow-Origin")
+        if granted != ORIGIN:
+            raise RuntimeError(f"the service did not grant CORS to {ORIGIN} (Access-Control-Allow-Origin: {granted})")
+
     def rows(self, prefix: str) -> int:
         with psycopg.connect(self.pg_conninfo) as conn:
             return conn.execute("SELECT count(*) FROM response WHERE idempotency_key LIKE %s",
@@ -686,8 +709,9 @@ def main(argv: list[str] | None = None) -> int:
         bench.gunicorn("bare", "bare_app:app", args.bare_port)
         journey = bench.api("POST", "/api/v1/journeys", org["api_key"], {"name": "Bench journey"})
         touchpoint = bench.api("POST", "/api/v1/touchpoints", org["api_key"],
-                               {"journey_id": journey["id"], "name": "Checkout"})
+                               {"journey_id": journey["id"], "name": "Checkout", "allowed_origins": [ORIGIN]})
         path = f"/w/{touchpoint['publishable_key']}/responses"
+        bench.check_cors_grant(path)
         with psycopg.connect(bench.pg_conninfo) as conn:
             pg_version = conn.execute("SHOW server_version").fetchone()[0].split()[0]
         commits = commit_latency(bench.pg_conninfo)
