@@ -172,7 +172,7 @@ class RouteLimiter(Limiter):
             yield self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
 
     def _passes_in_one_round_trip(self, windows: list[tuple[RuntimeLimit, list[str]]]) -> list[bool] | None:
-        """Every window's hit in one Redis pipeline: what ``FixedWindowRateLimiter.hit`` sends for each.
+        """Every window's hit in one Redis round trip: what ``FixedWindowRateLimiter.hit`` sends for each.
 
         The default ``30/minute;300/hour`` is two windows, and Flask-Limiter sends each its
         own round trip. Batched, the hour also counts an answer the minute refuses (one
@@ -183,17 +183,36 @@ class RouteLimiter(Limiter):
         storage = self._storage
         if type(self.limiter) is not FixedWindowRateLimiter or type(storage) is not RedisStorage:
             return None
-        pipeline = storage.get_connection().pipeline(transaction=False)
         sha = storage.lua_incr_expire.sha
-        for limit, args in windows:
-            item = limit.limit
-            pipeline.evalsha(sha, 1, storage.prefixed_key(item.key_for(*args)), item.get_expiry(),
-                             limit.deduction_amount)
+        commands = [("EVALSHA", sha, 1, storage.prefixed_key(limit.limit.key_for(*args)), limit.limit.get_expiry(),
+                     limit.deduction_amount) for limit, args in windows]
         try:
-            counts = pipeline.execute()
+            counts = _send_together(storage.get_connection().connection_pool, commands)
         except NoScriptError:
             return None
         return [int(count) <= limit.limit.amount for count, (limit, _) in zip(counts, windows)]
+
+
+def _send_together(pool, commands: list[tuple]) -> list:
+    """The commands' replies, sent in one write on one of the pool's connections.
+
+    What a redis-py pipeline does, without its machinery (command stack, retries, callbacks),
+    which cost a widget answer more than the round trip itself: 233K instructions against 149K.
+    A connection that failed, or that still holds replies unread behind an error, is
+    disconnected before it goes back to the pool.
+    """
+    try:
+        connection = pool.get_connection()
+    except TypeError:  # redis-py before 5.3 names the command it takes a connection for
+        connection = pool.get_connection(commands[0][0])
+    try:
+        connection.send_packed_command(connection.pack_commands(commands))
+        return [connection.read_response() for _ in commands]
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
 
 
 # Storage comes from config (Redis when REDIS_URL is set); see config.finalise.
