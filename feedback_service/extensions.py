@@ -58,8 +58,9 @@ class RouteLimiter(Limiter):
     meta limits, exemptions, callbacks or dynamic costs): the same hits, keys,
     429 and ``current_limits`` as Flask-Limiter's evaluation, without resolving
     the limits anew on each request, which cost a widget answer as much as its
-    Redis round trips. The storage, its in-memory fallback and every other case
-    stay Flask-Limiter's.
+    Redis round trips. On Redis with the fixed-window strategy, all of a route's
+    windows go in one round trip (``_passes_in_one_round_trip``). The storage, its
+    in-memory fallback and every other case stay Flask-Limiter's.
     """
 
     def __init__(self, *args, **kwargs) -> None:
