@@ -140,21 +140,24 @@ class RouteLimiter(Limiter):
         endpoint = self.identify_request()
         method = request.method
         context = self.context
+        keys: dict = {}  # the windows of a route share their key function: it runs once
         windows = []
         for limit in limits:
             if limit.method_exempt:
                 continue
-            key = limit.key_func()
+            key = keys.get(limit.key_func)
+            if key is None:
+                key = keys[limit.key_func] = limit.key_func()
             scope = limit.scope_for(endpoint, method)
             if not (key and scope):
                 self.logger.error(f"Skipping limit: {limit.limit}. Empty value found in parameters.")
                 continue
-            windows.append((limit, [self._key_prefix, key, scope] if self._key_prefix else [key, scope]))
-        for (limit, args), passed in zip(windows, self._passes(windows)):
-            checked = RequestLimit(self, limit.limit, args, False, limit.shared)
+            args = [self._key_prefix, key, scope] if self._key_prefix else [key, scope]
+            windows.append((limit, RequestLimit(self, limit.limit, args, False, limit.shared)))
+        for (limit, checked), passed in zip(windows, self._passes(windows)):
             context.view_rate_limits.append(checked)
             if not passed:
-                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, args[-2], args[-1])
+                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, *checked.request_args[-2:])
                 checked.breached = True
                 context.view_rate_limit = checked
                 raise RateLimitExceeded(limit)
@@ -162,17 +165,17 @@ class RouteLimiter(Limiter):
             explicit = [limit for limit in context.view_rate_limits if not limit.shared]
             context.view_rate_limit = explicit[0] if explicit else context.view_rate_limits[0]
 
-    def _passes(self, windows: list[tuple[RuntimeLimit, list[str]]]) -> Iterator[bool]:
+    def _passes(self, windows: list[tuple[RuntimeLimit, RequestLimit]]) -> Iterator[bool]:
         """Whether each window takes this hit, one window at a time (stopping where the caller stops)."""
         if len(windows) > 1:
             passes = self._passes_in_one_round_trip(windows)
             if passes is not None:
                 yield from passes
                 return
-        for limit, args in windows:
-            yield self.limiter.hit(limit.limit, *args, cost=limit.deduction_amount)
+        for limit, checked in windows:
+            yield self.limiter.hit(limit.limit, *checked.request_args, cost=limit.deduction_amount)
 
-    def _passes_in_one_round_trip(self, windows: list[tuple[RuntimeLimit, list[str]]]) -> list[bool] | None:
+    def _passes_in_one_round_trip(self, windows: list[tuple[RuntimeLimit, RequestLimit]]) -> list[bool] | None:
         """Every window's hit in one Redis round trip: what ``FixedWindowRateLimiter.hit`` sends for each.
 
         The default ``30/minute;300/hour`` is two windows, and Flask-Limiter sends each its
@@ -185,8 +188,8 @@ class RouteLimiter(Limiter):
         if type(self.limiter) is not FixedWindowRateLimiter or type(storage) is not RedisStorage:
             return None
         sha = storage.lua_incr_expire.sha
-        commands = [("EVALSHA", sha, 1, storage.prefixed_key(limit.limit.key_for(*args)), limit.limit.get_expiry(),
-                     limit.deduction_amount) for limit, args in windows]
+        commands = [("EVALSHA", sha, 1, storage.prefixed_key(checked.key), limit.limit.get_expiry(),
+                     limit.deduction_amount) for limit, checked in windows]
         try:
             counts = _send_together(storage.get_connection().connection_pool, commands)
         except NoScriptError:
