@@ -46,7 +46,7 @@ class RouteLimiter(Limiter):
 
     Flask-Limiter also checks before every request for default, application
     and blueprint limits. This app declares none, and that check costs as much
-    as the limit itself on the busiest route, so it is skipped; ``init_app``
+    as the limit itself on the busiest route, so it is not installed; ``init_app``
     refuses a configuration that would need it.
 
     Its after-request hook adds the ``X-RateLimit-*`` headers and makes
@@ -73,6 +73,10 @@ class RouteLimiter(Limiter):
                 raise RuntimeError(f"{setting} needs Flask-Limiter's per-request check; declare the limit on "
                                    "the routes instead (feedback_service.extensions.RouteLimiter)")
         super().init_app(app)
+        # Its before-request check is for default and application limits, refused above: on
+        # every request it would only return.
+        app.before_request_funcs[None] = [hook for hook in app.before_request_funcs.get(None, [])
+                                          if hook != self._check_request_limit]
         if not self._headers_enabled:
             app.after_request_funcs[None] = [hook for hook in app.after_request_funcs.get(None, [])
                                              if not self._is_header_hook(hook)]

@@ -197,3 +197,7 @@ def test_a_session_written_without_a_cookie_sent_is_still_saved(app_config):
     client = app.test_client()
     first = client.get("/_test/remember")
     assert "Set-Cookie" in first.headers and client.get("/_test/recall").get_data(as_text=True) == "yes"
+
+
+def test_the_limiters_before_request_check_is_not_installed(app):
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
