@@ -38,19 +38,15 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from submit_throughput import BROWSER_HEADERS, COMMENT, ORIGIN, SCORE  # bench/ is this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 WARM_UP = 50
-BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options were confusing."}
-# What a browser sends with the widget's fetch from the shop's page (submit_throughput.py sends the same).
-ORIGIN = "https://shop.example"
-BROWSER_HEADERS = {
-    "Origin": ORIGIN, "Referer": f"{ORIGIN}/checkout", "Accept": "*/*", "Accept-Language": "en-GB,en;q=0.9",
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
-}
+# The answer and the browser's headers the throughput bench sends.
+BODY = {"score": SCORE, "comment": COMMENT}
 
 
 def environ(pk: str, i: int) -> dict:
@@ -77,8 +73,7 @@ def serve(app, environs: list[dict]) -> None:
     for env in environs:
         body = app(env, start_response)
         try:
-            for _ in body:
-                pass
+            b"".join(body)  # read it all, as a server sends it
         finally:
             if hasattr(body, "close"):
                 body.close()

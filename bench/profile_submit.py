@@ -9,7 +9,7 @@ answers the throughput bench sends, through Flask's test client into the app
 ``bench/bench_wsgi.py`` builds. It prints
 
 - CPU and wall milliseconds per request (without the profiler),
-- the SQL statements and Redis commands of one request, in order,
+- the SQL statements and Redis round trips of one request, in order,
 - the inclusive CPU of the request's cost centres under cProfile (which slows
   Python code about twofold, so read the shares, not the absolute numbers),
 - the functions with the most CPU of their own.
@@ -34,14 +34,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from submit_throughput import BROWSER_HEADERS, ORIGIN  # noqa: E402  (the headers the throughput bench sends)
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
-# What a browser sends with the widget's fetch from the shop's page, as submit_throughput.py does.
-ORIGIN = "https://shop.example"
-BROWSER_HEADERS = {
-    "Origin": ORIGIN, "Referer": f"{ORIGIN}/checkout", "Accept": "*/*", "Accept-Language": "en-GB,en;q=0.9",
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36",
-}
 BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options were confusing.",
         "context": {"page": "/checkout"}}
 
@@ -49,7 +45,7 @@ BODY = {"score": 4, "comment": "Checkout was quick, but the delivery options wer
 COST_CENTRES = [
     ("whole request (Flask.wsgi_app)", "flask/app.py", "wsgi_app"),
     ("rate limiter check (Flask-Limiter)", "feedback_service/extensions.py", "_check_request_limit"),
-    ("  its Redis round trip (EVALSHA)", "limits/storage/redis.py", "incr"),
+    ("  its Redis round trip (both windows' EVALSHAs)", "feedback_service/extensions.py", "_send_together"),
     ("touchpoint card (before_request)", "feedback_service/api/widget.py", "_find_touchpoint"),
     ("body parse + SubmitSchema (webargs)", "webargs/core.py", "parse"),
     ("request_digest (JSON + sha256)", "feedback_service/services/intake.py", "request_digest"),
@@ -153,32 +149,38 @@ def profile(args) -> int:
 
     # One request's SQL and Redis commands, in order (a customer already seen, as most are).
     # Statements are caught at the driver, so those sent on a raw psycopg connection count too.
+    import re
+
     import psycopg
-    import redis
+    from redis.connection import AbstractConnection
 
     sent: list[str] = []
-    cursor_execute, redis_execute = psycopg.Cursor.execute, redis.Redis.execute_command
+    cursor_execute, redis_send = psycopg.Cursor.execute, AbstractConnection.send_packed_command
 
     def traced_cursor(self, query, *a, **kw):
         text = query if isinstance(query, str) else getattr(query, "as_string", lambda _: str(query))(self)
         sent.append("SQL    " + " ".join(text.split())[:104])
         return cursor_execute(self, query, *a, **kw)
 
-    def traced_redis(self, *command, **kw):
-        sent.append("Redis  " + " ".join(str(part) for part in command[:2]))
-        return redis_execute(self, *command, **kw)
+    def traced_redis(self, command, *a, **kw):
+        # Caught at the connection, so commands sent together in one write (the limiter's
+        # windows) show as one round trip. RESP: each command is "*N $len NAME $len ARG …".
+        data = b"".join(command) if isinstance(command, list) else command
+        names = [name.decode() for name in re.findall(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)", data)]
+        sent.append("Redis  " + " + ".join(names) + " (one round trip)")
+        return redis_send(self, command, *a, **kw)
 
     listeners = {
         "commit": lambda conn: sent.append("SQL    COMMIT"),
         "engine_connect": lambda conn: sent.append("(pool checkout)"),
     }
-    psycopg.Cursor.execute, redis.Redis.execute_command = traced_cursor, traced_redis
+    psycopg.Cursor.execute, AbstractConnection.send_packed_command = traced_cursor, traced_redis
     for name, fn in listeners.items():
         event.listen(Engine, name, fn)
     try:
         one(n // 2)
     finally:
-        psycopg.Cursor.execute, redis.Redis.execute_command = cursor_execute, redis_execute
+        psycopg.Cursor.execute, AbstractConnection.send_packed_command = cursor_execute, redis_send
         for name, fn in listeners.items():
             event.remove(Engine, name, fn)
 
@@ -195,7 +197,7 @@ def profile(args) -> int:
     print(f"\nPOST {path.replace(touchpoint['publishable_key'], '{pk}')}, {mode}, {n} requests, one process")
     print(f"  without profiler: {cpu:.2f} ms CPU, {wall:.2f} ms wall per request (Flask test client included)\n")
     print(f"One request sends {sum(s.startswith('SQL') for s in sent)} SQL statements "
-          f"and {sum(s.startswith('Redis') for s in sent)} Redis commands "
+          f"and {sum(s.startswith('Redis') for s in sent)} Redis round trips "
           f"({sum(s.startswith('(pool') for s in sent)} pool checkouts):")
     for line in sent:
         print(f"  {line}")
