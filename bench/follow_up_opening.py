@@ -60,11 +60,11 @@ def load_backlog(conn: psycopg.Connection, schema: str, touchpoint_id: int, rows
 def one_at_a_time() -> int:
     from sqlalchemy import select
 
-    from feedback_service.database import commit
+    from feedback_service.core.database import commit
     from feedback_service.extensions import db
     from feedback_service.models import Response
-    from feedback_service.services import follow_ups
-    from feedback_service.tenancy import tenant_scope
+    from feedback_service.loop import workflow as follow_ups
+    from feedback_service.core.tenancy import tenant_scope
 
     opened = 0
     while True:
@@ -82,7 +82,7 @@ def one_at_a_time() -> int:
 
 
 def batched() -> int:
-    from feedback_service.tasks.responses import FOLLOW_UP_BATCH, open_pending_follow_ups
+    from feedback_service.collection.after_answer import FOLLOW_UP_BATCH, open_pending_follow_ups
 
     opened = 0
     while (n := open_pending_follow_ups()) > 0:
@@ -120,10 +120,11 @@ def run(args, schema: str) -> int:
     from flask_migrate import upgrade
 
     from feedback_service import create_app
-    from feedback_service.database import commit
+    from feedback_service.core.database import commit
     from feedback_service.extensions import db
-    from feedback_service.services import journeys, organizations, staff, touchpoints
-    from feedback_service.tenancy import tenant_scope
+    from feedback_service.journeys import ordering as journeys, touchpoints
+    from feedback_service.accounts import organizations, staff
+    from feedback_service.core.tenancy import tenant_scope
 
     logging.disable(logging.INFO)  # a line per batch would be most of the output
     app = create_app()

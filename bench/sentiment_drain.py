@@ -84,7 +84,7 @@ def flask(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
 
 def load_backlog(conn: psycopg.Connection, schema: str, texts: list[str], follow_ups: bool) -> None:
     """The comments, pending; with ``follow_ups``, each with the open follow-up a submission opens."""
-    from feedback_service.services.priority import priority_for
+    from feedback_service.loop.priority import priority_for
 
     rng = random.Random(7)
     scores = [rng.randint(1, 5) for _ in texts] if follow_ups else [3] * len(texts)
@@ -177,9 +177,9 @@ def main() -> None:
         flask(env, "db", "upgrade")
         flask(env, "create-org", "Bench", "--admin-email", "bench@example.com")
         from feedback_service import create_app
-        from feedback_service.database import commit
-        from feedback_service.services import journeys, touchpoints
-        from feedback_service.tenancy import tenant_scope
+        from feedback_service.core.database import commit
+        from feedback_service.journeys import ordering as journeys, touchpoints
+        from feedback_service.core.tenancy import tenant_scope
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": "bench"})
         with app.app_context(), tenant_scope(1):

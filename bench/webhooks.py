@@ -103,9 +103,10 @@ def flask(env: dict, *args: str) -> subprocess.CompletedProcess:
 def setup(env: dict, receiver: Receiver):
     """An organisation, a touchpoint and an endpoint pointing at the receiver."""
     from feedback_service import create_app
-    from feedback_service.database import commit
-    from feedback_service.services import journeys, touchpoints, webhooks
-    from feedback_service.tenancy import tenant_scope
+    from feedback_service.core.database import commit
+    from feedback_service.journeys import ordering as journeys, touchpoints
+    from feedback_service.webhooks import endpoints as webhooks
+    from feedback_service.core.tenancy import tenant_scope
 
     flask(env, "db", "upgrade")
     created = json.loads(flask(env, "create-org", "Bench", "--admin-email", "bench@example.com", "--json").stdout)

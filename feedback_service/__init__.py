@@ -37,7 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _install_request_hooks(app)
 
-    from .cli import register_cli
+    from .cli.commands import register_cli
 
     register_cli(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
@@ -51,11 +51,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import tenancy  # noqa: F401  (installs the tenant filter on every session)
+    from .core import tenancy  # noqa: F401  (installs the tenant filter on every session)
     from .api import register_api
     from .web import register_web
-    from .database import init_database, render_migration_type
-    from .errors import register_error_handlers
+    from .core.database import init_database, render_migration_type
+    from .core.errors import register_error_handlers
     from .extensions import db, migrate
 
     init_database(app)
@@ -74,7 +74,7 @@ def _render_item(render_type):
 
 
 def _install_request_hooks(app: Flask) -> None:
-    from .tenancy import restore_request_tenant
+    from .core.tenancy import restore_request_tenant
 
     @app.before_request
     def _require_json_bodies():

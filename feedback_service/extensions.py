@@ -17,7 +17,7 @@ from redis.exceptions import NoScriptError
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .api.base import Api
+from .core.http.smorest import Api
 
 if TYPE_CHECKING:
     from flask_limiter._limits import RuntimeLimit

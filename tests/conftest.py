@@ -111,7 +111,7 @@ def _cheap_password_hashing():
     and 120 ms each would turn seconds into minutes. Production keeps the defaults."""
     from argon2 import PasswordHasher
 
-    from feedback_service import security
+    from feedback_service.core import security
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(security, "_password_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -7,11 +7,13 @@ from datetime import datetime
 
 import pytest
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Response, utcnow
-from feedback_service.services import customers, journeys, organizations, staff, touchpoints
-from feedback_service.tenancy import tenant_scope
+from feedback_service.customers import identity as customers
+from feedback_service.journeys import ordering as journeys, touchpoints
+from feedback_service.accounts import organizations, staff
+from feedback_service.core.tenancy import tenant_scope
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from feedback_service.extensions import db
 from feedback_service.models import ApiKey, Journey
-from feedback_service.security import generate_api_key
+from feedback_service.core.security import generate_api_key
 
 from .support import assert_error, row_counts
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from feedback_service import create_app, security
+from feedback_service import create_app
+from feedback_service.core import security
 from feedback_service.extensions import db
 from feedback_service.models import Journey, Organization, Response, Team, Touchpoint, User
 

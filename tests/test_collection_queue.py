@@ -139,8 +139,8 @@ def test_rate_limiter_keeps_working_in_memory_when_redis_is_down(app_config, tou
 
 
 def test_a_job_asked_for_by_rolled_back_work_never_runs(app):
-    from feedback_service.database import commit
-    from feedback_service.jobs import enqueue_after_commit
+    from feedback_service.core.database import commit
+    from feedback_service.core.jobs import enqueue_after_commit
 
     ran = []
     with app.app_context():
@@ -154,7 +154,7 @@ def test_a_job_asked_for_by_rolled_back_work_never_runs(app):
 def _work_in_this_process(app):
     from rq import SimpleWorker
 
-    from feedback_service.jobs import get_queue, redis_connection
+    from feedback_service.core.jobs import get_queue, redis_connection
 
     with app.app_context():
         SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
@@ -189,7 +189,7 @@ def test_an_answer_that_finds_its_drain_under_way_is_taken_by_it(app_with_redis,
                                                                  monkeypatch):
     """The worst moment: an answer commits while the drain is finishing, finds the mark still
     taken and asks for nothing. The drain gives its mark back, then looks once more."""
-    from feedback_service import jobs
+    from feedback_service.core import jobs
 
     client = app_with_redis.test_client()
     client.post(f"/w/{touchpoint['pk']}/responses", json={"score": 1, "comment": "First"})
@@ -201,7 +201,7 @@ def test_an_answer_that_finds_its_drain_under_way_is_taken_by_it(app_with_redis,
         assert second.status_code == 201 and len(_queued_drains(redis_url)) == 0  # it asked for nothing
         real_release(mark)
 
-    monkeypatch.setattr("feedback_service.tasks.responses.release", release_just_after_another_answer)
+    monkeypatch.setattr("feedback_service.collection.after_answer.release", release_just_after_another_answer)
     [drain] = _queued_drains(redis_url)
     with app_with_redis.app_context():
         Queue("default", connection=Redis.from_url(redis_url)).remove(drain)
@@ -214,7 +214,7 @@ def test_an_answer_that_finds_its_drain_under_way_is_taken_by_it(app_with_redis,
 def test_a_busy_process_asks_redis_for_the_drain_once_a_moment(app_config, redis_url, touchpoint, monkeypatch):
     """Having seen the mark taken, a process trusts that for DRAIN_MARK_MEMO_SECONDS
     instead of asking Redis on every answer."""
-    from feedback_service.jobs import redis_connection
+    from feedback_service.core.jobs import redis_connection
 
     app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://",
                       "DRAIN_MARK_MEMO_SECONDS": 30})
@@ -236,7 +236,7 @@ def test_an_answer_that_trusted_the_memo_is_taken_by_the_last_look(app_config, r
     """The memo's worst moment: the drain gives its mark back and, before it looks for the last
     time, an answer comes to a process that saw the mark a moment ago and so asks for nothing.
     The drain waits the memo out before that last look, and the answer is in it."""
-    from feedback_service import jobs
+    from feedback_service.core import jobs
 
     app = create_app({**app_config, "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": "memory://",
                       "DRAIN_MARK_MEMO_SECONDS": 0.5})
@@ -264,7 +264,7 @@ def test_an_answer_that_trusted_the_memo_is_taken_by_the_last_look(app_config, r
 
 
 def redis_connection_of(app):
-    from feedback_service.jobs import redis_connection
+    from feedback_service.core.jobs import redis_connection
 
     with app.app_context():
         return redis_connection()

@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Customer, Touchpoint, User
-from feedback_service.services import staff
-from feedback_service.tenancy import tenant_scope
+from feedback_service.accounts import staff
+from feedback_service.core.tenancy import tenant_scope
 
 from .test_console_support import (  # noqa: F401  (fixtures)
     PASSWORD,

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from feedback_service.database import commit
-from feedback_service.errors import Invalid
+from feedback_service.core.database import commit
+from feedback_service.core.errors import Invalid
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, User
-from feedback_service.services import follow_up_queries, follow_ups
+from feedback_service.loop import queries as follow_up_queries, workflow as follow_ups
 
 from .test_console_support import (  # noqa: F401  (fixtures)
     admin_client,

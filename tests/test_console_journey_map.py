@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import utcnow
-from feedback_service.services import journey_map, touchpoints
+from feedback_service.analytics import journey_map
+from feedback_service.journeys import touchpoints
 
 from .test_console_support import admin_client, page_text  # noqa: F401  (fixtures)
 

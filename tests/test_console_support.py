@@ -12,10 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Response, utcnow
-from feedback_service.services import follow_ups, staff
+from feedback_service.loop import workflow as follow_ups
+from feedback_service.accounts import staff
 
 PASSWORD = "staff-password-123"
 

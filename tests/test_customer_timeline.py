@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Response, Touchpoint
-from feedback_service.pagination import encode_cursor
-from feedback_service.services import customers, follow_ups
+from feedback_service.core.pagination import encode_cursor
+from feedback_service.customers import identity as customers
+from feedback_service.loop import workflow as follow_ups
 
 from .support import assert_error
 from .test_console_support import admin_client, page_text  # noqa: F401  (fixtures)

@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 
 from feedback_service import create_app
 from feedback_service.config import ConfigError, from_environ
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, User, utcnow
-from feedback_service.services import digests
-from feedback_service.tasks import digests as digest_tasks
-from feedback_service.tasks.sweep import periodic_sweep
+from feedback_service.loop import digests
+from feedback_service.loop import jobs as digest_tasks
+from feedback_service.worker.schedule import periodic_sweep
 
 from .test_console_support import (  # noqa: F401  (fixtures)
     make_follow_up,

@@ -355,7 +355,7 @@ def test_a_key_in_no_shape_we_issue_is_unknown_not_a_crash(client, method, path)
 
 
 def test_a_forged_api_key_with_a_good_checksum_but_odd_characters_is_401(client):
-    from feedback_service.security import _checksum
+    from feedback_service.core.security import _checksum
 
     body = "sk_" + "\x00" * 10 + "_" + "A" * 32
     answer = client.get("/api/v1/journeys", headers={"Authorization": f"Bearer {body}{_checksum(body)}"})

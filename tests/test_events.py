@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Event, utcnow
-from feedback_service.pagination import encode_cursor
-from feedback_service.services import events
+from feedback_service.core.pagination import encode_cursor
+from feedback_service.events import log as events
 
 
 def test_an_answer_with_a_comment_logs_created_then_scored(client, org, make_touchpoint):

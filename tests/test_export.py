@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from feedback_service.extensions import db
 from feedback_service.models import Response, Touchpoint, utcnow
-from feedback_service.services import export
+from feedback_service.exports import bulk as export
 
 from .support import assert_error
 
@@ -210,7 +210,7 @@ def test_the_cli_refuses_a_bad_instant(runner):
 
 
 def test_csv_cells_that_look_like_formulas_stay_text():
-    from feedback_service.services.export import _csv_cell
+    from feedback_service.exports.bulk import _csv_cell
 
     assert _csv_cell('=HYPERLINK("http://evil.example")') == '\'=HYPERLINK("http://evil.example")'
     assert _csv_cell("+1 great") == "'+1 great"

@@ -89,9 +89,10 @@ def workers():
 SEED = """
 import json
 from feedback_service import create_app
-from feedback_service.database import commit
-from feedback_service.services import journeys, organizations, touchpoints
-from feedback_service.tenancy import tenant_scope
+from feedback_service.accounts import organizations
+from feedback_service.core.database import commit
+from feedback_service.core.tenancy import tenant_scope
+from feedback_service.journeys import ordering as journeys, touchpoints
 
 app = create_app({"RATELIMIT_STORAGE_URI": "memory://"})
 with app.app_context():

@@ -10,8 +10,8 @@ from sqlalchemy import inspect, text
 from feedback_service import create_app
 from feedback_service.extensions import db
 from feedback_service.models import utcnow
-from feedback_service.services import events
-from feedback_service.tenancy import tenant_scope
+from feedback_service.events import log as events
+from feedback_service.core.tenancy import tenant_scope
 
 
 def schema_drift(app) -> list:

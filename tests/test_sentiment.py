@@ -13,11 +13,12 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
 from feedback_service import create_app
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Event, FollowUp, FollowUpActivity, Response, WebhookDelivery, WebhookEndpoint
-from feedback_service.services import follow_ups, sentiment
-from feedback_service.tasks.sentiment import _score_rows, drain_pending, rescore, score_responses
+from feedback_service.loop import workflow as follow_ups
+from feedback_service.sentiment import rules as sentiment
+from feedback_service.sentiment.scoring import _score_rows, drain_pending, rescore, score_responses
 
 
 @pytest.fixture
@@ -418,7 +419,7 @@ def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_
         db.session.execute(Response.__table__.insert(), rows)
         commit()
     monkeypatch.setitem(app.config, "SENTIMENT_DRAIN_LANES", 3)
-    caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
+    caplog.set_level(logging.INFO, logger="feedback_service.sentiment.scoring")
 
     with app.app_context():
         total = drain_pending(batch=50)
@@ -452,13 +453,13 @@ def test_a_migration_run_in_process_leaves_the_scoring_log_on(app, app_config, f
         with migrated.app_context():
             db.engine.dispose()
     make_response(org, touchpoint, comment="Lovely help from Sofia.")
-    caplog.set_level(logging.INFO, logger="feedback_service.tasks.sentiment")
+    caplog.set_level(logging.INFO, logger="feedback_service.sentiment.scoring")
 
     with app.app_context():
         drain_pending()
 
-    assert not logging.getLogger("feedback_service.tasks.sentiment").disabled
-    assert [r.getMessage() for r in caplog.records if r.name == "feedback_service.tasks.sentiment"] == [
+    assert not logging.getLogger("feedback_service.sentiment.scoring").disabled
+    assert [r.getMessage() for r in caplog.records if r.name == "feedback_service.sentiment.scoring"] == [
         "scored a batch of 1 responses"]
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, Response, utcnow
-from feedback_service.pagination import encode_cursor
-from feedback_service.services import sync_window
+from feedback_service.core.pagination import encode_cursor
+from feedback_service.core import sync_window
 
 from .support import assert_error
 

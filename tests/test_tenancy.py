@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from feedback_service.extensions import db
 from feedback_service.models import ApiKey, Journey, Response, Team, User
-from feedback_service.tenancy import CrossTenantWrite, tenant_scope
+from feedback_service.core.tenancy import CrossTenantWrite, tenant_scope
 
 from .support import assert_error, row_counts
 

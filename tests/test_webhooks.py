@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from feedback_service.database import commit
+from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import WebhookEndpoint, utcnow
-from feedback_service.services import events, ssrf, webhook_transport
+from feedback_service.events import log as events
+from feedback_service.webhooks import ssrf, transport as webhook_transport
 
 from .support import assert_error, row_counts
 from .webhook_receiver import Answer, deliveries, receiver, subscribe, webhook_app  # noqa: F401

@@ -12,8 +12,8 @@ from feedback_service import create_app
 from feedback_service.config import ConfigError
 from feedback_service.extensions import db
 from feedback_service.models import Event, OutboundEmail, WebhookEndpoint, utcnow
-from feedback_service.services.webhook_transport import Outcome
-from feedback_service.tasks.webhooks import RETRY_AFTER_MAX_SECONDS, Claim, retry_delay
+from feedback_service.webhooks.transport import Outcome
+from feedback_service.webhooks.delivery import RETRY_AFTER_MAX_SECONDS, Claim, retry_delay
 
 from .webhook_receiver import (  # noqa: F401
     Answer,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from feedback_service.extensions import db
 from feedback_service.models import Event, WebhookDelivery, WebhookEndpoint, utcnow
-from feedback_service.services import webhook_fanout
+from feedback_service.webhooks import fanout as webhook_fanout
 
 # (events, touchpoint_ids, enabled) of each endpoint; touchpoint ids 1 and 2 are placeholders
 # for the two touchpoints the test makes.

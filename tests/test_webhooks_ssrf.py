@@ -9,7 +9,7 @@ import pytest
 
 from feedback_service import create_app
 from feedback_service.extensions import db
-from feedback_service.services import ssrf
+from feedback_service.webhooks import ssrf
 
 from .support import assert_error, row_counts
 from .webhook_receiver import deliveries, receiver, webhook_app_config  # noqa: F401

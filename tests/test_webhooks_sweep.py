@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from feedback_service import config as config_module
 from feedback_service.extensions import db
 from feedback_service.models import Event, WebhookAttempt, WebhookDelivery, utcnow
-from feedback_service.tasks.retention import prune_events
-from feedback_service.tasks.sweep import periodic_sweep
+from feedback_service.events.retention import prune_events
+from feedback_service.worker.schedule import periodic_sweep
 
 from .webhook_receiver import Answer, deliveries, make_due, receiver, subscribe, webhook_app  # noqa: F401
 

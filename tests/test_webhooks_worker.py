@@ -9,7 +9,7 @@ from rq.registry import ScheduledJobRegistry
 
 from feedback_service import create_app
 from feedback_service.extensions import db
-from feedback_service.jobs import get_queue, redis_connection
+from feedback_service.core.jobs import get_queue, redis_connection
 
 from .webhook_receiver import Answer, deliveries, receiver, subscribe, sweep, webhook_app_config  # noqa: F401
 

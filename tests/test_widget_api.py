@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from feedback_service.extensions import db
 from feedback_service.models import Display, Response
-from feedback_service.services.metrics import UI_TEXTS
+from feedback_service.journeys.surveys import UI_TEXTS
 
 ORIGIN = "https://shop.example.com"
 
@@ -236,7 +236,7 @@ def test_every_widget_answer_varies_on_origin_once(client, touchpoint):
 def test_vary_keeps_what_was_there_and_adds_origin_once():
     from flask import Flask, Response
 
-    from feedback_service.api.cors import add_cors_headers
+    from feedback_service.core.http.cors import add_cors_headers
 
     with Flask(__name__).test_request_context("/", headers={"Origin": ORIGIN}):
         varied = Response(headers={"Vary": "Accept-Encoding"})

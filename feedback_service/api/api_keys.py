@@ -3,13 +3,13 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from ..auth import current_principal, require_role
-from ..database import commit
+from .auth import current_principal, require_role
+from ..core.database import commit
 from ..models import ApiKey
-from ..pagination import paginate
+from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import ApiKeyInSchema, ApiKeySchema, NewApiKeySchema
-from ..services import organizations
+from ..accounts import organizations
 from .management import management_blueprint
 
 blp = management_blueprint("api_keys", __name__, description="Secret keys for this API; shown once.")

@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from ..schemas.common import page_body, page_of
 from ..schemas.events import EventListArgs, EventSchema
-from ..services import events
+from ..events import log as events
 from .management import management_blueprint
 
 blp = management_blueprint("events", __name__, description="The durable, ordered event log that webhooks carry.")

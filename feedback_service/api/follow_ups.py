@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import abort
 
-from ..auth import current_principal, require_role
-from ..database import commit
+from .auth import current_principal, require_role
+from ..core.database import commit
 from ..schemas.common import page_body, page_of
 from ..schemas.follow_ups import (
     AssignSchema,
@@ -17,7 +17,7 @@ from ..schemas.follow_ups import (
     RootCauseInSchema,
     TransitionSchema,
 )
-from ..services import follow_up_queries, follow_ups, loop_metrics
+from ..loop import queries as follow_up_queries, workflow as follow_ups, metrics as loop_metrics
 from .management import management_blueprint
 
 blp = management_blueprint("follow_ups", __name__,

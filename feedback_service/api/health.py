@@ -6,7 +6,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import text
 
 from ..extensions import db
-from ..jobs import redis_connection
+from ..core.jobs import redis_connection
 
 bp = Blueprint("health", __name__)
 

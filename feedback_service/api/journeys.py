@@ -3,16 +3,16 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from ..auth import require_role
-from ..database import commit
+from .auth import require_role
+from ..core.database import commit
 from ..models import Journey
-from ..pagination import paginate
+from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.journey_report import JourneyReportSchema, ReportArgs
 from ..schemas.journeys import JourneyDetailSchema, JourneyInSchema, JourneyPatchSchema, JourneySchema
-from ..services import journeys
-from ..services.journey_report import journey_report
-from ..services.lookup import get_or_404
+from ..journeys import ordering as journeys
+from ..analytics.journey_report import journey_report
+from ..core.lookup import get_or_404
 from .management import management_blueprint
 
 blp = management_blueprint("journeys", __name__, description="Customer journeys, each an ordered list of touchpoints.")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..auth import authenticate_api_key
-from .base import Blueprint
+from .auth import authenticate_api_key
+from ..core.http.smorest import Blueprint
 
 
 def management_blueprint(name: str, import_name: str, *, description: str) -> Blueprint:

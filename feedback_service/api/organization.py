@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..auth import current_principal, require_role
-from ..database import commit
+from .auth import current_principal, require_role
+from ..core.database import commit
 from ..schemas.organization import OrganizationPatchSchema, OrganizationSchema
-from ..services import organizations
+from ..accounts import organizations
 from .management import management_blueprint
 
 blp = management_blueprint("organization", __name__, description="The organisation the key belongs to, and its settings.")

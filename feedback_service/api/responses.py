@@ -11,7 +11,8 @@ from ..schemas.responses import (
     ResponseSchema,
     TimelineArgs,
 )
-from ..services import customers, responses
+from ..customers import identity as customers
+from ..collection import responses
 from .management import management_blueprint
 
 blp = management_blueprint("responses", __name__, description="Every answer, and the customers who gave them.")

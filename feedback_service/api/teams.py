@@ -3,14 +3,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from ..auth import require_role
-from ..database import commit
+from .auth import require_role
+from ..core.database import commit
 from ..models import Team
-from ..pagination import paginate
+from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import TeamInSchema, TeamPatchSchema, TeamSchema
-from ..services import staff
-from ..services.lookup import get_or_404
+from ..accounts import staff
+from ..core.lookup import get_or_404
 from .management import management_blueprint
 
 blp = management_blueprint("teams", __name__, description="Teams (departments) that own touchpoints.")

@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from ..auth import require_role
-from ..database import commit
+from .auth import require_role
+from ..core.database import commit
 from ..models import Touchpoint
-from ..pagination import paginate
+from ..core.pagination import paginate
 from ..schemas.common import page_body, page_of
 from ..schemas.journeys import (
     EmailLinksInSchema,
@@ -16,8 +16,9 @@ from ..schemas.journeys import (
     TouchpointPatchSchema,
     TouchpointSchema,
 )
-from ..services import links, touchpoints
-from ..services.lookup import get_or_404
+from ..collection import tokens as links
+from ..journeys import touchpoints
+from ..core.lookup import get_or_404
 from .management import management_blueprint
 
 blp = management_blueprint("touchpoints", __name__,

@@ -3,14 +3,14 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from ..auth import require_role
-from ..database import commit
+from .auth import require_role
+from ..core.database import commit
 from ..models import User
-from ..pagination import paginate
+from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import UserInSchema, UserPatchSchema, UserSchema
-from ..services import staff
-from ..services.lookup import get_or_404
+from ..accounts import staff
+from ..core.lookup import get_or_404
 from .management import management_blueprint
 
 blp = management_blueprint("users", __name__, description="Staff who read feedback and close the loop.")

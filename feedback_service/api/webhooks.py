@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..auth import require_role
-from ..database import commit
+from .auth import require_role
+from ..core.database import commit
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.webhooks import (
     DeliveryListArgs,
@@ -16,7 +16,7 @@ from ..schemas.webhooks import (
     WebhookEndpointPatchSchema,
     WebhookEndpointSchema,
 )
-from ..services import webhooks
+from ..webhooks import endpoints as webhooks
 from .management import management_blueprint
 
 blp = management_blueprint("webhooks", __name__,

@@ -11,9 +11,9 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from ..database import commit
+from ..core.database import commit
 from ..extensions import limiter
-from ..services import collection, intake, links, touchpoint_cards
+from ..collection import conversation as collection, intake, tokens as links, touchpoint_cards
 from ..schemas.widget import (
     CommentSchema,
     DisplaySchema,
@@ -22,9 +22,9 @@ from ..schemas.widget import (
     SurveyArgs,
     WidgetSurveySchema,
 )
-from ..tenancy import set_tenant
-from . import cors
-from .base import Blueprint
+from ..core.tenancy import set_tenant
+from ..core.http import cors
+from ..core.http.smorest import Blueprint
 
 blp = Blueprint("widget", __name__, url_prefix="/w",
                 description="Public survey routes for the embeddable widget (publishable key, no auth).")

@@ -13,9 +13,9 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ServiceError
+from ..core.errors import ServiceError
 from ..extensions import db
-from ..tenancy import set_tenant
+from ..core.tenancy import set_tenant
 from . import formatting
 from .forms import LogoutForm
 from .identity import login_manager

@@ -15,10 +15,10 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ..database import commit
-from ..errors import Conflict, Invalid
+from ..core.database import commit
+from ..core.errors import Conflict, Invalid
 from ..extensions import db
-from ..services import follow_up_queries, follow_ups
+from ..loop import queries as follow_up_queries, workflow as follow_ups
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import AssignForm, NoteForm, ReplyForm, TransitionForm, check_csrf

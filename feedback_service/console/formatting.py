@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..models import utcnow
-from ..services.metrics import METRICS
+from ..journeys.surveys import METRICS
 
 METRIC_NAMES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
 METRIC_HEADLINES = {

@@ -18,11 +18,11 @@ from flask import current_app
 from flask_login import LoginManager
 from sqlalchemy import select
 
-from .. import security
-from ..auth import ROLE_RANK
+from ..core import security
+from ..api.auth import ROLE_RANK
 from ..extensions import db
 from ..models import Organization, User, utcnow
-from ..tenancy import tenant_scope
+from ..core.tenancy import tenant_scope
 
 log = logging.getLogger(__name__)
 

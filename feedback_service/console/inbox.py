@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from ..models import utcnow
-from ..services import follow_up_queries
+from ..loop import queries as follow_up_queries
 from .blueprint import bp
 from .forms import InboxFilterForm
 

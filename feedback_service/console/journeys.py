@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ..services import journey_map as journey_maps
+from ..analytics import journey_map as journey_maps
 from . import formatting
 from .blueprint import bp
 from .map_drawing import draw

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..services.journey_map import JourneyMap, Station
+from ..analytics.journey_map import JourneyMap, Station
 
 GAP = 184            # between station centres
 MARGIN = 104         # from the edge to the first and last centre

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import render_template, request
 
 from ..models import utcnow
-from ..services.loop_metrics import loop_dashboard
+from ..loop.metrics import loop_dashboard
 from .blueprint import bp
 
 # The periods offered: (value in the URL, label, days; None for all time).

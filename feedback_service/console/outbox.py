@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..services import follow_up_queries
+from ..loop import queries as follow_up_queries
 from .blueprint import bp, require_role
 
 

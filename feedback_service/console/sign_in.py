@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..database import commit
+from ..core.database import commit
 from ..extensions import limiter
 from .blueprint import bp
 from .forms import LoginForm, LogoutForm, check_csrf, csrf_failed

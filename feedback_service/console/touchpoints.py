@@ -6,11 +6,13 @@ from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..database import commit
+from ..core.database import commit
 from ..extensions import db
 from ..models import Response, Touchpoint
-from ..services import journey_map, links, touchpoints
-from ..services.lookup import get_or_404
+from ..analytics import journey_map
+from ..collection import tokens as links
+from ..journeys import touchpoints
+from ..core.lookup import get_or_404
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import EmailLinksForm, FollowUpPolicyForm, check_csrf

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..pagination import MAX_LIMIT
-from ..services import urls
-from ..services.lookup import MAX_ID
+from ..core.pagination import MAX_LIMIT
+from ..core import urls
+from ..core.lookup import MAX_ID
 
 
 class Schema(ma.Schema):

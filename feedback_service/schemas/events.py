@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models import EVENT_TYPES
-from ..services.events import cursor_of
+from ..events.log import cursor_of
 from .common import ListArgs, Schema
 
 

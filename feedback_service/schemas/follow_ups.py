@@ -3,8 +3,9 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models import STATUSES
-from ..services import customers, follow_up_queries
-from ..services.follow_ups import MOVES
+from ..customers import identity as customers
+from ..loop import queries as follow_up_queries
+from ..loop.workflow import MOVES
 from .common import ListArgs, Schema, id_field, instant_field, name_field
 from .responses import TimelineEntrySchema
 

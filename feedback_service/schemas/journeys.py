@@ -3,8 +3,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..models import CHANNELS, FOLLOW_UP_POLICIES
-from ..services import touchpoints as touchpoint_service
-from ..services.metrics import METRICS, UI_TEXT_KEYS
+from ..journeys import touchpoints as touchpoint_service
+from ..journeys.surveys import METRICS, UI_TEXT_KEYS
 from .common import ListArgs, Origin, Schema, id_field, name_field
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Use a language code like 'en' or 'pt-BR'.")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..pagination import MAX_LIMIT
-from ..services.customers import TIMELINE_PAGE_SIZE
+from ..core.pagination import MAX_LIMIT
+from ..customers.identity import TIMELINE_PAGE_SIZE
 from .common import ListArgs, Schema, id_field, instant_field
 
 

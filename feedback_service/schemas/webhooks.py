@@ -3,10 +3,10 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from ..models import DELIVERY_STATUSES, EVENT_TYPES
-from ..services import ssrf
-from ..services.webhooks import MAX_URL_LENGTH
-from ..services.lookup import MAX_ID
-from ..services.webhook_signing import webhook_id
+from ..webhooks import ssrf
+from ..webhooks.endpoints import MAX_URL_LENGTH
+from ..core.lookup import MAX_ID
+from ..webhooks.signing import webhook_id
 from .common import ListArgs, Schema, instant_field
 
 

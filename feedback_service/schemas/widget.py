@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate
 from .common import Schema
 from .journeys import SurveyWordingSchema
 
-from ..services.collection import COMMENT_MAX
+from ..collection.conversation import COMMENT_MAX
 
 CONTEXT_MAX_KEYS = 20
 CONTEXT_VALUE_MAX = 200

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Touchpoint
-from ..services.demo import find_demo
-from ..tenancy import tenant_scope
+from ..demo.seed import find_demo
+from ..core.tenancy import tenant_scope
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
@@ -48,7 +48,7 @@ def page(page: str):
     touchpoint = touchpoints.get(touchpoint_name)
     links = None
     if page == "delivery" and touchpoint is not None:
-        from ..services.links import email_links
+        from ..collection.tokens import email_links
 
         with tenant_scope(touchpoint.organization_id):
             links = email_links(touchpoint, customer_id="cust-0001", customer_email="customer1@mail.example")

@@ -12,14 +12,14 @@ import io
 import segno
 from flask import Blueprint, Response, current_app, g, render_template, request
 
-from ..database import commit
-from ..errors import ServiceError
+from ..core.database import commit
+from ..core.errors import ServiceError
 from ..extensions import limiter
-from ..services import collection, intake, links
-from ..services.collection import COMMENT_MAX
-from ..services.touchpoint_cards import card_of
-from ..services.metrics import METRICS
-from ..tenancy import set_tenant
+from ..collection import conversation as collection, intake, tokens as links
+from ..collection.conversation import COMMENT_MAX
+from ..collection.touchpoint_cards import card_of
+from ..journeys.surveys import METRICS
+from ..core.tenancy import set_tenant
 
 bp = Blueprint("hosted", __name__, url_prefix="/s")
 
@@ -39,7 +39,7 @@ def _load_touchpoint():
 @bp.errorhandler(429)
 def _slow_down(error):
     """The page works without JavaScript: a refusal is a page too, with the form to try again."""
-    from ..api.base import retry_after_seconds
+    from ..core.http.smorest import retry_after_seconds
 
     seconds = retry_after_seconds()
     response = _page("hosted/survey.html", status=429, form_token=links.form_token(), source=_source(),

@@ -30,7 +30,7 @@ EXPECT_TIMEOUT_MS = 7_000
 @pytest.fixture(scope="session")
 def live_server(app):
     """The real app and database, at http://127.0.0.1:<free port>."""
-    from feedback_service.services import sentiment
+    from feedback_service.sentiment import rules as sentiment
 
     # The first comment scored in process loads VADER's lexicon and the language model: about
     # a second, several on a loaded machine, which the first test's PATCH then waited behind.

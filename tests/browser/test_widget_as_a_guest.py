@@ -17,7 +17,7 @@ import pytest
 from itsdangerous import TimestampSigner
 from playwright.sync_api import expect
 
-from feedback_service.services import links
+from feedback_service.collection import tokens as links
 
 from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, QUEUE_KEY, SCORE_POST, SURVEY_GET, THANKS,
                       queue, record_requests, score_button, stored_displays, stored_responses,

@@ -1,0 +1,177 @@
+"""The journey map: each touchpoint's headline, its n, and how much it hurts.
+
+A station is one live touchpoint of a journey with the headline of its metric
+(CSAT %, NPS or CES %) over the responses of a recent window. Each metric is
+judged on its own scale: a band says whether it is healthy, at risk or hurting,
+and ``friction`` puts the three metrics on one axis (0 at the healthy line, 1
+at the hurting line), so the station that hurts most can be named even when
+its neighbours ask a different question.
+
+All the figures of any number of journeys come from one grouped query over
+responses (a histogram of scores per touchpoint), never one per touchpoint.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Journey, Response, Touchpoint, utcnow
+from ..core.lookup import get_or_404
+from ..journeys.surveys import headline
+
+WINDOW = timedelta(days=90)
+
+# The metric's headline at or above which a touchpoint is healthy, and below
+# which it hurts; in between it is at risk. Common industry benchmarks.
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "csat": (80.0, 60.0),
+    "ces": (70.0, 50.0),
+    "nps": (30.0, 0.0),
+}
+BANDS = ("healthy", "at_risk", "hurting", "no_data")
+
+
+@dataclass(frozen=True)
+class Station:
+    touchpoint_id: int
+    position: int
+    name: str
+    channel: str
+    team_name: str | None
+    metric: str
+    n: int
+    score: float | None
+    band: str
+    friction: float | None
+    hurts_most: bool = False
+
+
+@dataclass(frozen=True)
+class JourneyMap:
+    journey_id: int
+    name: str
+    description: str
+    since: datetime
+    until: datetime
+    stations: list[Station] = field(default_factory=list)
+
+    @property
+    def hurts_most(self) -> Station | None:
+        return next((station for station in self.stations if station.hurts_most), None)
+
+    @property
+    def n(self) -> int:
+        return sum(station.n for station in self.stations)
+
+
+def band_for(metric: str, score: float | None) -> str:
+    """``healthy``, ``at_risk`` or ``hurting`` on the metric's own scale (``no_data`` without answers)."""
+    if score is None:
+        return "no_data"
+    healthy, hurting = THRESHOLDS[metric]
+    if score >= healthy:
+        return "healthy"
+    return "at_risk" if score >= hurting else "hurting"
+
+
+def friction(metric: str, score: float | None) -> float | None:
+    """How far below healthy, in widths of the at-risk band: ≤0 healthy, >1 hurting."""
+    if score is None:
+        return None
+    healthy, hurting = THRESHOLDS[metric]
+    return round((healthy - score) / (healthy - hurting), 3)
+
+
+def score_histograms(touchpoint_ids: Iterable[int], since: datetime, until: datetime
+                     ) -> dict[int, dict[str, Counter]]:
+    """``{touchpoint_id: {metric: Counter(score -> count)}}`` for answers in [since, until]: one query."""
+    ids = list(touchpoint_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Response.touchpoint_id, Response.metric, Response.score, func.count())
+        .where(Response.touchpoint_id.in_(ids), Response.created_at >= since, Response.created_at <= until)
+        .group_by(Response.touchpoint_id, Response.metric, Response.score)
+    )
+    histograms: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for touchpoint_id, metric, score, count in rows:
+        histograms[touchpoint_id][metric][score] += count
+    return histograms
+
+
+def build_journey_maps(journeys: list[Journey], *, now: datetime | None = None,
+                       window: timedelta = WINDOW) -> list[JourneyMap]:
+    """The maps of these journeys, in the order given."""
+    until = now or utcnow()
+    since = until - window
+    touchpoints = db.session.scalars(
+        select(Touchpoint)
+        .where(Touchpoint.journey_id.in_([journey.id for journey in journeys]), Touchpoint.archived_at.is_(None))
+        .options(joinedload(Touchpoint.team), joinedload(Touchpoint.survey))
+        .order_by(Touchpoint.journey_id, Touchpoint.position, Touchpoint.id)
+    ).all()
+    histograms = score_histograms((t.id for t in touchpoints), since, until)
+    by_journey: dict[int, list[Station]] = defaultdict(list)
+    for touchpoint in touchpoints:
+        by_journey[touchpoint.journey_id].append(_station(touchpoint, histograms.get(touchpoint.id, {})))
+    return [
+        JourneyMap(journey.id, journey.name, journey.description or "", since, until,
+                   _mark_hurts_most(by_journey.get(journey.id, [])))
+        for journey in journeys
+    ]
+
+
+def journey_map(journey_id: int, *, now: datetime | None = None, window: timedelta = WINDOW) -> JourneyMap:
+    """One journey's map; 404 when it is not this organisation's."""
+    journey = get_or_404(Journey, journey_id, what="journey")
+    return build_journey_maps([journey], now=now, window=window)[0]
+
+
+def all_journey_maps(*, now: datetime | None = None, window: timedelta = WINDOW) -> list[JourneyMap]:
+    """Every journey of the organisation, by name, each with its stations."""
+    journeys = db.session.scalars(select(Journey).order_by(Journey.name, Journey.id)).all()
+    return build_journey_maps(list(journeys), now=now, window=window)
+
+
+def touchpoint_station(touchpoint: Touchpoint, *, now: datetime | None = None,
+                       window: timedelta = WINDOW) -> Station:
+    """One touchpoint's figures, as its station on the map shows them (never marked worst)."""
+    until = now or utcnow()
+    histograms = score_histograms([touchpoint.id], until - window, until)
+    return _station(touchpoint, histograms.get(touchpoint.id, {}))
+
+
+def _station(touchpoint: Touchpoint, histogram: dict[str, Counter]) -> Station:
+    # Answers given while the touchpoint asked another metric are not on this
+    # scale; the headline is over the metric it asks now.
+    metric = touchpoint.survey.metric
+    counts = histogram.get(metric, Counter())
+    score = headline(metric, list(counts.elements()))
+    return Station(
+        touchpoint_id=touchpoint.id,
+        position=touchpoint.position,
+        name=touchpoint.name,
+        channel=touchpoint.channel,
+        team_name=touchpoint.team.name if touchpoint.team else None,
+        metric=metric,
+        n=sum(counts.values()),
+        score=score,
+        band=band_for(metric, score),
+        friction=friction(metric, score),
+    )
+
+
+def _mark_hurts_most(stations: list[Station]) -> list[Station]:
+    """Flag the station with the most friction (ties: more answers, then earlier)."""
+    answered = [s for s in stations if s.friction is not None]
+    if not answered:
+        return stations
+    worst = max(answered, key=lambda s: (s.friction, s.n, -s.position))
+    return [replace(s, hurts_most=True) if s is worst else s for s in stations]

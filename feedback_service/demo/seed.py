@@ -1,0 +1,206 @@
+"""The demo organisation: the online shoe shop from the articles this product comes from.
+
+An advert promises free overnight shipping over $100; the cart will not apply
+it; the phone number hides in the footer; the wait is fifteen minutes. The
+sample answers follow that story, so the reports point where the journey hurts.
+Everything is derived from fixed seeds: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..core.jobs import enqueue_after_commit
+from ..models import Organization, Response, utcnow
+from ..sentiment.scoring import score_responses
+from ..core.tenancy import tenant_scope
+from ..customers import identity as customers
+from ..loop import workflow as follow_ups
+from ..journeys import ordering as journeys, touchpoints
+from ..accounts import staff
+from ..journeys.surveys import METRICS
+from ..accounts.organizations import NewOrganization, create_organization
+from ..core.urls import bare_origin
+
+DEMO_NAME = "Stride Shoes (demo)"
+DEMO_ADMIN_EMAIL = "admin@stride-shoes.example"
+
+TEAMS = {
+    "Marketing": [("Maya Lund", "maya@stride-shoes.example")],
+    "Web": [("Wes Okafor", "wes@stride-shoes.example"), ("Winnie Chen", "winnie@stride-shoes.example")],
+    "Support": [("Sam Reyes", "sam@stride-shoes.example"), ("Sofia Marino", "sofia@stride-shoes.example")],
+    "Shipping": [("Shay Novak", "shay@stride-shoes.example")],
+    "Procurement": [("Pat Iyer", "pat@stride-shoes.example")],
+}
+
+# (name, channel, team, metric, score weights low→high, comments (good, bad))
+TOUCHPOINTS = [
+    ("Advertisement", "social", "Marketing", "csat", [1, 1, 3, 6, 5],
+     (["The holiday special was clear and tempting.", "Great deal, exactly the shoes I wanted."],
+      ["The ad promised free overnight shipping but never said which items count.",
+       "Misleading offer, the small print hides the conditions."])),
+    ("Browse the shop", "web", "Procurement", "ces", [1, 1, 2, 3, 5, 6, 4],
+     (["Easy to find my size and colour.", "Love the filters, found the shoes in a minute."],
+      ["Half the sizes are out of stock.", "I could not tell which socks are your own brand."])),
+    ("Cart & checkout", "web", "Web", "ces", [7, 6, 5, 3, 3, 2, 2],
+     (["Checkout was quick and painless.", "Smooth payment, thanks!"],
+      ["I tried three times and the free shipping never activated. Terrible.",
+       "The cart kept removing my discount. Frustrating and confusing.",
+       "Why is free shipping not applied when I am over $100? Awful experience."])),
+    ("Contact support", "phone", "Support", "csat", [8, 5, 3, 3, 2],
+     (["Sofia was very helpful and solved it quickly.", "Friendly agent, problem fixed."],
+      ["It took five minutes to even find your phone number, hidden in the footer.",
+       "Waited 15 minutes on hold before anyone answered. Unacceptable.",
+       "I had to explain my problem three times. Nobody listened."])),
+    ("Delivery", "email", "Shipping", "csat", [1, 1, 2, 5, 7],
+     (["Arrived next day, well packed. Excellent!", "Fast delivery, great service."],
+      ["The parcel arrived two days late and the box was crushed."])),
+    ("Returns", "web", "Shipping", "nps", [1, 1, 1, 1, 2, 2, 3, 4, 5, 6, 5],
+     (["Returns were free and easy, I will buy again.", "Refund came within a week, very happy."],
+      ["The return label did not print and nobody answered my email.",
+       "Returning shoes was a hassle, I will not recommend you."])),
+]
+
+RESPONSES_PER_TOUCHPOINT = 60
+CUSTOMERS = 90
+
+
+def _secret(label: str) -> bytes:
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), label.encode(), hashlib.sha256).digest()
+
+
+def demo_password() -> str:
+    return "demo-" + _secret("demo-admin-password").hex()[:12]
+
+
+def find_demo() -> Organization | None:
+    return db.session.scalar(select(Organization).where(Organization.is_demo.is_(True)))
+
+
+def ensure_demo() -> NewOrganization:
+    """Create the demo organisation unless it exists; either way return its credentials.
+
+    The key and password are derived from SECRET_KEY, so they are the same on
+    every run and never stored in the clear.
+    """
+    from ..core.security import generate_api_key
+
+    password = demo_password()
+    existing = find_demo()
+    if existing is not None:
+        key, _, _ = generate_api_key(_secret("demo-api-key"))
+        with tenant_scope(existing.id):
+            admin = staff_admin()
+        return NewOrganization(existing, key, admin, password)
+    created = create_organization(DEMO_NAME, DEMO_ADMIN_EMAIL, password, is_demo=True,
+                                  api_key_seed=_secret("demo-api-key"))
+    with tenant_scope(created.organization.id):
+        _seed(created.organization)
+    return created
+
+
+def staff_admin():
+    from ..models import User
+
+    return db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
+
+
+def _seed(organization: Organization) -> None:
+    rng = random.Random(20121119)
+    organization.survey_cap_days = None
+    teams = {}
+    for team_name, members in TEAMS.items():
+        users = [staff.create_user(email=email, name=name, role="agent") for name, email in members]
+        teams[team_name] = staff.create_team(name=team_name, member_ids=[u.id for u in users],
+                                             lead_id=users[0].id)
+    journey = journeys.create_journey(
+        name="Buying shoes online",
+        description="From the holiday advert to a return: every step a customer takes with us.",
+    )
+    # The demo pages are served by this service: its own origin (PUBLIC_BASE_URL may carry a path).
+    public = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    base = bare_origin(f"{public.scheme}://{public.netloc}")
+    created = []
+    for name, channel, team_name, metric, weights, comments in TOUCHPOINTS:
+        touchpoint = touchpoints.create_touchpoint(
+            journey_id=journey.id, name=name, channel=channel, team_id=teams[team_name].id,
+            allowed_origins=[base], survey={"metric": metric},
+        )
+        created.append((touchpoint, weights, comments))
+
+    people = [(f"cust-{i:04d}", f"customer{i}@mail.example") for i in range(1, CUSTOMERS + 1)]
+    now = utcnow()
+    pending, answers = [], []
+    for touchpoint, weights, (good, bad) in created:
+        survey = touchpoint.survey
+        metric = METRICS[survey.metric]
+        scale = range(metric.low, metric.high + 1)
+        for _ in range(RESPONSES_PER_TOUCHPOINT):
+            score = rng.choices(scale, weights=weights)[0]
+            comment = rng.choice(bad if metric.is_low(score) else good) if rng.random() < 0.6 else None
+            at = now - timedelta(days=rng.uniform(0, 60))
+            external_id, email = rng.choice(people)
+            customer = customers.resolve_customer(external_id=external_id, email=email, seen_at=at)
+            response = Response(
+                touchpoint=touchpoint, survey_version=survey, customer=customer, metric=survey.metric,
+                score=score, comment=comment, context={"demo": True}, source="widget",
+                sentiment_status="pending" if comment else "skipped",
+                sentiment_reason=None if comment else "no_comment",
+                created_at=at, updated_at=at,
+            )
+            db.session.add(response)
+            answers.append(response)
+            if comment:
+                pending.append(response)
+    db.session.flush()
+    _work_the_follow_ups(rng, answers, now)
+    ids = [r.id for r in pending]
+    for start in range(0, len(ids), 500):
+        enqueue_after_commit(score_responses, ids[start:start + 500])
+
+
+ROOT_CAUSES = {
+    "Advertisement": ["Promotion rules unclear"],
+    "Browse the shop": ["Stock data out of date", "Own-brand items not marked"],
+    "Cart & checkout": ["Promotion rules unclear", "Discount code bug"],
+    "Contact support": ["Understaffed phone line", "Contact details hard to find"],
+    "Delivery": ["Carrier delay", "Packaging too weak"],
+    "Returns": ["Return label printing fails", "Refund takes too long"],
+}
+
+
+def _work_the_follow_ups(rng: random.Random, answers: list[Response], now) -> None:
+    """Open the follow-ups the answers call for, dated like the answers, and close
+    the older ones the way a team would: so the inbox and the metrics have a story."""
+    for response in sorted(answers, key=lambda r: r.created_at):
+        follow_up = follow_ups.open_for_response(response)
+        if follow_up is None:
+            continue
+        follow_up.created_at = response.created_at
+        follow_up.due_at = response.created_at + (follow_up.due_at - now)
+        age_days = (now - response.created_at).days
+        actor = f"user:{follow_up.owner_id}" if follow_up.owner_id else "system"
+        if age_days < 3 or follow_up.owner_id is None:
+            continue  # recent ones are still waiting
+        follow_up.first_action_at = response.created_at + timedelta(hours=rng.uniform(0.5, 30))
+        roll = rng.random()
+        if roll < 0.55:  # the whole loop: worked on, the customer told, resolved
+            follow_ups.transition(follow_up.id, "in_progress", actor)
+            follow_ups.transition(follow_up.id, "responded", actor, note="Called the customer and explained the fix.")
+            follow_ups.transition(follow_up.id, "resolved", actor,
+                                  root_cause=rng.choice(ROOT_CAUSES[response.touchpoint.name]))
+            follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(2, 120))
+        elif roll < 0.75:
+            follow_ups.transition(follow_up.id, "in_progress", actor)
+        elif roll < 0.85:
+            follow_ups.transition(follow_up.id, "no_action", actor, note="Praise passed on to the team.")
+            follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(1, 48))
+    db.session.flush()

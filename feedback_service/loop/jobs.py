@@ -1,0 +1,51 @@
+"""The daily digest from the worker: the sweep enqueues one job per person due one.
+
+Jobs take the user's id and the day; the claim in ``services.digests`` makes a
+second run, a second worker or a sweep that enqueues again send nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+from ..core.database import commit
+from ..extensions import db
+from ..core.jobs import PendingJob, dispatch
+from ..models import utcnow
+from . import digests
+
+log = logging.getLogger(__name__)
+
+
+def sweep_digests(now: datetime | None = None) -> int:
+    """Enqueue today's digest for everyone who has not had it, once it is DIGEST_HOUR; returns how many."""
+    now = now or utcnow()
+    day = digests.digest_day(now)
+    if day is None:
+        return 0
+    ids = digests.recipients_due(day)
+    db.session.rollback()  # end the read transaction; each job opens its own
+    for user_id in ids:
+        dispatch(PendingJob(send_digest, (user_id, day.isoformat()), job_id=f"digest-{user_id}-{day.isoformat()}",
+                            result_ttl=0))
+    if ids:
+        log.info("digests for %s enqueued for %d staff", day, len(ids))
+    return len(ids)
+
+
+def send_digest(user_id: int, day: str) -> str:
+    """Job: ``day``'s digest for one member of staff, at most once."""
+    wanted = date.fromisoformat(day)
+    now = utcnow()
+    # A job that waited in the queue past midnight must not claim a day it was not asked for,
+    # nor send yesterday's digest today: tomorrow's sweep asks afresh.
+    if digests.digest_day(now, hour=0) != wanted:
+        return "stale"
+    try:
+        outcome = digests.send_digest(user_id, wanted, now)
+    except Exception:
+        db.session.rollback()  # the claim goes with it, so the next sweep tries again
+        raise
+    commit()  # the claim and the email together; database.commit hands the email to the queue
+    return outcome

@@ -1,1 +1,0 @@
-"""Jobs the worker runs. Each takes ids, reloads, and can run twice safely."""
