@@ -1,4 +1,9 @@
-"""feedback_service: customer feedback at every touchpoint, with the loop closed."""
+"""feedback_service: customer feedback at every touchpoint, with the loop closed.
+
+``create_app`` is the composition root: the one place that knows every package.
+Below it, imports run one way (adapters → features → core → models); see
+docs/architecture.md.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,13 @@ from flask import Flask, request
 from flask_smorest import abort
 
 from . import config as config_module
-from .application import App
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides the environment, which overrides defaults."""
-    app = App(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True)
     instance_path = Path(app.instance_path)
     settings = config_module.defaults(instance_path)
     settings.update(config_module.from_environ(os.environ))
@@ -31,15 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path.mkdir(parents=True, exist_ok=True)
 
     _configure_logging(app)
-    from .sessions import SessionInterface
-
-    app.session_interface = SessionInterface()
     _init_extensions(app)
+    _register_adapters(app)
     _install_request_hooks(app)
-
-    from .cli.commands import register_cli
-
-    register_cli(app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         # Behind a reverse proxy every request comes from the proxy: the client's address (for the
         # per-IP rate limits) and scheme (for our own origin) come from the hops we trust.
@@ -52,18 +50,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from .core import tenancy  # noqa: F401  (installs the tenant filter on every session)
-    from .api import register_api
-    from .web import register_web
     from .core.database import init_database, render_migration_type
     from .core.errors import register_error_handlers
+    from .core.http.rate_limit import limiter
     from .extensions import db, migrate
+    from .webhooks import fanout  # noqa: F401  (hears every recorded event: the deliveries it owes)
 
     init_database(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
                      compare_type=True, render_item=_render_item(render_migration_type))
+    limiter.init_app(app)
+    register_error_handlers(app)
+
+
+def _register_adapters(app: Flask) -> None:
+    from .api import register_api
+    from .cli import register_cli
+    from .console import register_console
+    from .web import register_web
+
     register_api(app)
     register_web(app)
-    register_error_handlers(app)
+    register_console(app)
+    register_cli(app)
 
 
 def _render_item(render_type):
@@ -80,12 +89,10 @@ def _install_request_hooks(app: Flask) -> None:
     def _require_json_bodies():
         # Without this, a form-encoded body would surface as "missing field"
         # errors; saying what is wrong with the request is kinder.
-        # Every request passes here: one context lookup, not one per attribute.
-        req = request._get_current_object()
-        if req.method not in ("POST", "PUT", "PATCH") or not req.path.startswith(("/api/", "/w/")):
+        if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(("/api/", "/w/")):
             return
-        has_body = bool(req.content_length) or "chunked" in req.environ.get("HTTP_TRANSFER_ENCODING", "")
-        if has_body and not req.is_json:
+        has_body = bool(request.content_length) or "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "")
+        if has_body and not request.is_json:
             abort(415)
 
     @app.teardown_request

@@ -161,7 +161,7 @@ def _migrated_tables(app) -> list[str]:
 @pytest.fixture(autouse=True)
 def _clean_database(request, app, _migrated_tables):
     """Every test starts from empty tables (real commits, so threads see each other)."""
-    from feedback_service.extensions import limiter
+    from feedback_service.core.http.rate_limit import limiter
 
     with app.app_context():
         limiter.reset()

@@ -1,12 +1,19 @@
-"""HTTP API: the management API under /api/v1 (API key) and, later, the public widget routes."""
+"""The HTTP API: the management API under /api/v1 (API key) and the public widget routes under /w.
+
+Adapters only: each view parses with a schema, calls one feature function and
+shapes the answer; the error contract is ``core.http.smorest``'s.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from ..core.http.smorest import Api
+
+api = Api()
+
 
 def register_api(app: Flask) -> None:
-    from ..extensions import api, limiter
     from . import (api_keys, docs, events, exports, follow_ups, health, journeys, organization, responses, teams,
                    touchpoints, users, webhooks, widget)
 
@@ -18,7 +25,6 @@ def register_api(app: Flask) -> None:
         "EditToken", {"type": "http", "scheme": "bearer", "description": "The `edit_token` of a new response."}
     )
     api.spec.options["security"] = [{"ApiKey": []}]
-    limiter.init_app(app)
     for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, webhooks,
                    exports, api_keys, widget):
         api.register_blueprint(module.blp)

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from ..core.database import commit
-from ..extensions import limiter
+from ..core.http.rate_limit import limiter, per_address_and_touchpoint, read_limit, submit_limit
 from ..collection import conversation as collection, intake, tokens as links, touchpoint_cards
 from ..schemas.widget import (
     CommentSchema,
@@ -30,19 +30,6 @@ blp = Blueprint("widget", __name__, url_prefix="/w",
                 description="Public survey routes for the embeddable widget (publishable key, no auth).")
 
 IDEMPOTENCY_KEY_MAX = 255
-
-
-def touchpoint_and_ip() -> str:
-    req = request._get_current_object()  # asked once a limit window: one context lookup
-    return f"{req.remote_addr}:{(req.view_args or {}).get('pk', '')}"
-
-
-def _submit_limit() -> str:
-    return current_app.config["WIDGET_SUBMIT_LIMIT"]
-
-
-def _read_limit() -> str:
-    return current_app.config["WIDGET_READ_LIMIT"]
 
 
 @blp.before_request
@@ -131,7 +118,7 @@ def _idempotency_key() -> str | None:
 
 @blp.route("/<pk>/survey")
 class Survey(MethodView):
-    decorators = [limiter.limit(_read_limit, key_func=touchpoint_and_ip)]
+    decorators = [limiter.limit(read_limit, key_func=per_address_and_touchpoint)]
 
     @blp.doc(security=[])
     @blp.arguments(SurveyArgs, location="query")
@@ -144,7 +131,7 @@ class Survey(MethodView):
 
 @blp.route("/<pk>/responses")
 class Responses(MethodView):
-    decorators = [limiter.limit(_submit_limit, key_func=touchpoint_and_ip, methods=["POST"])]
+    decorators = [limiter.limit(submit_limit, key_func=per_address_and_touchpoint, methods=["POST"])]
 
     @blp.doc(security=[], parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
                                        "description": "Retries with the same key store nothing twice."}])
@@ -171,7 +158,7 @@ class Responses(MethodView):
 
 @blp.route("/<pk>/responses/<int:response_id>")
 class ResponseComment(MethodView):
-    decorators = [limiter.limit(_submit_limit, key_func=touchpoint_and_ip, methods=["PATCH"])]
+    decorators = [limiter.limit(submit_limit, key_func=per_address_and_touchpoint, methods=["PATCH"])]
 
     @blp.doc(security=[{"EditToken": []}])
     @blp.arguments(CommentSchema)
@@ -191,7 +178,7 @@ class ResponseComment(MethodView):
 
 @blp.route("/<pk>/displays")
 class Displays(MethodView):
-    decorators = [limiter.limit(_read_limit, key_func=touchpoint_and_ip, methods=["POST"])]
+    decorators = [limiter.limit(read_limit, key_func=per_address_and_touchpoint, methods=["POST"])]
 
     @blp.doc(security=[])
     @blp.arguments(DisplaySchema)

@@ -1,0 +1,16 @@
+"""``flask --app wsgi …``: the command-line adapter, one module per capability it drives.
+
+May import features and core; nothing imports it but the app factory.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import digest, exporting, links, organizations, scoring, worker
+
+
+def register_cli(app: Flask) -> None:
+    for command in (organizations.create_org, organizations.demo, worker.worker, links.email_links,
+                    scoring.rescore, digest.digest, exporting.export):
+        app.cli.add_command(command)

@@ -33,8 +33,4 @@ def register_console(app: Flask) -> None:
     if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     login_manager.init_app(app)
-    # Flask-Login hooks every response of the app, each widget answer's too, though only the
-    # console signs anyone in: its hook runs on the console's responses instead
-    # (blueprint._refresh_remember_cookie).
-    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
     app.register_blueprint(bp)

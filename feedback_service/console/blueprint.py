@@ -63,12 +63,6 @@ def _security_headers(response):
     return response
 
 
-@bp.after_request
-def _refresh_remember_cookie(response):
-    # Flask-Login's own after-request hook, for the console only (see register_console).
-    return login_manager._update_remember_cookie(response)
-
-
 @bp.context_processor
 def _page_context() -> dict:
     return {"fmt": formatting, "logout_form": LogoutForm(formdata=None)}

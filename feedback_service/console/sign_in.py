@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 
 from ..core.database import commit
-from ..extensions import limiter
+from ..core.http.rate_limit import limiter
 from .blueprint import bp
 from .forms import LoginForm, LogoutForm, check_csrf, csrf_failed
 from .identity import authenticate, record_sign_in, staff_member

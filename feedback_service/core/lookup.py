@@ -8,12 +8,9 @@ from sqlalchemy import select
 
 from .errors import Invalid, NotFound
 from ..extensions import db
+from ..models.base import MAX_ID
 
 T = TypeVar("T")
-
-# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number names no row,
-# and sending it to the database would fail the query instead of finding nothing.
-MAX_ID = 2**31 - 1
 
 
 def is_possible_id(id_: int) -> bool:

@@ -25,11 +25,11 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
+from ..models.base import MAX_ID
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-# Keys in cursors are INTEGER columns (32-bit on PostgreSQL), timestamps, or BigInt.
-MAX_SQL_INT = 2**31 - 1
+# Keys in cursors are INTEGER ids (up to MAX_ID), timestamps, or BigInt.
 MAX_SQL_BIGINT = 2**63 - 1
 
 
@@ -125,7 +125,7 @@ def parse_cursor(cursor: str, kinds: list[type]) -> list[Any] | None:
                     raise ValueError
             elif not isinstance(value, kind) or isinstance(value, bool):
                 raise ValueError
-            elif kind is int and not -MAX_SQL_INT <= value <= MAX_SQL_INT:
+            elif kind is int and not -MAX_ID <= value <= MAX_ID:
                 raise ValueError  # no such row; the database would refuse the number
             decoded.append(value)
         return decoded

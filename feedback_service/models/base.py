@@ -8,6 +8,10 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, TypeDecorator, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A larger number names no row, and
+# sending it to the database would fail the query instead of finding nothing.
+MAX_ID = 2**31 - 1
+
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -72,4 +76,4 @@ class TenantMixin:
         )
 
 
-__all__ = ["JSONType", "TenantMixin", "TimestampMixin", "UTCDateTime", "func", "utcnow"]
+__all__ = ["MAX_ID", "JSONType", "TenantMixin", "TimestampMixin", "UTCDateTime", "func", "utcnow"]

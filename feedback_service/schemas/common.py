@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ from marshmallow import fields, validate
 
 from ..core.pagination import MAX_LIMIT
 from ..core import urls
-from ..core.lookup import MAX_ID
+from ..models.base import MAX_ID
 
 
 class Schema(ma.Schema):
@@ -28,28 +27,12 @@ class Schema(ma.Schema):
 
     @ma.pre_load
     def _refuse_unstorable_text(self, data, **kwargs):
-        if isinstance(data, Mapping) and not _plainly_storable(data):
+        if isinstance(data, Mapping):
             errors = {str(key): ["Contains characters that are not valid text (NUL or a lone surrogate)."]
                       for key in data if not _storable(key) or not _storable(data.get(key))}
             if errors:
                 raise ma.ValidationError(errors)
         return data
-
-
-def _plainly_storable(data: Mapping) -> bool:
-    """True when all of ``data`` is certainly storable; False means look key by key.
-
-    Every body passes here, so the common case is decided in C: ``json.dumps`` with
-    ``ensure_ascii=False`` writes a NUL as the escape ``\\u0000`` and keeps a lone
-    surrogate as it is, which UTF-8 then refuses. A false "no" (a text that holds
-    a backslash followed by ``u0000``) only costs the walk.
-    """
-    try:
-        text = json.dumps(data, ensure_ascii=False)
-        text.encode("utf-8")
-    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
-        return False
-    return "\\u0000" not in text
 
 
 def _storable(value) -> bool:

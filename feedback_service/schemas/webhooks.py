@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, validate
 from ..models import DELIVERY_STATUSES, EVENT_TYPES
 from ..webhooks import ssrf
 from ..webhooks.endpoints import MAX_URL_LENGTH
-from ..core.lookup import MAX_ID
+from ..models.base import MAX_ID
 from ..webhooks.signing import webhook_id
 from .common import ListArgs, Schema, instant_field
 

@@ -11,5 +11,3 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(widget_asset.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(demo.bp)
-    from ..console import register_console
-    register_console(app)

@@ -14,7 +14,13 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 
 from ..core.database import commit
 from ..core.errors import ServiceError
-from ..extensions import limiter
+from ..core.http.rate_limit import (
+    limiter,
+    per_address_and_touchpoint,
+    read_limit,
+    retry_after_seconds,
+    submit_limit,
+)
 from ..collection import conversation as collection, intake, tokens as links
 from ..collection.conversation import COMMENT_MAX
 from ..collection.touchpoint_cards import card_of
@@ -26,10 +32,6 @@ bp = Blueprint("hosted", __name__, url_prefix="/s")
 SOURCES = {"qr", "sms", "link", "email"}
 
 
-def _touchpoint_and_ip() -> str:
-    return f"{request.remote_addr}:{(request.view_args or {}).get('pk', '')}"
-
-
 @bp.before_request
 def _load_touchpoint():
     g.touchpoint = collection.touchpoint_by_key(request.view_args["pk"])
@@ -39,8 +41,6 @@ def _load_touchpoint():
 @bp.errorhandler(429)
 def _slow_down(error):
     """The page works without JavaScript: a refusal is a page too, with the form to try again."""
-    from ..core.http.smorest import retry_after_seconds
-
     seconds = retry_after_seconds()
     response = _page("hosted/survey.html", status=429, form_token=links.form_token(), source=_source(),
                      error=f"Many answers came from your network just now. Please try again in {seconds} seconds.")
@@ -75,7 +75,7 @@ def _source() -> str:
 
 
 @bp.get("/<pk>")
-@limiter.limit(lambda: current_app.config["WIDGET_READ_LIMIT"], key_func=_touchpoint_and_ip)
+@limiter.limit(read_limit, key_func=per_address_and_touchpoint)
 def survey_page(pk: str):
     token, score = request.args.get("t"), request.args.get("score", type=int)
     if token and score is not None:
@@ -98,7 +98,7 @@ def _comment_step(response, survey, error: str | None = None, status: int = 200)
 
 
 @bp.post("/<pk>")
-@limiter.limit(lambda: current_app.config["WIDGET_SUBMIT_LIMIT"], key_func=_touchpoint_and_ip)
+@limiter.limit(submit_limit, key_func=per_address_and_touchpoint)
 def submit(pk: str):
     form = request.form
     nonce = links.read_form_token(form.get("form_token", ""))
@@ -131,7 +131,7 @@ def submit(pk: str):
 
 
 @bp.post("/<pk>/comment")
-@limiter.limit(lambda: current_app.config["WIDGET_SUBMIT_LIMIT"], key_func=_touchpoint_and_ip)
+@limiter.limit(submit_limit, key_func=per_address_and_touchpoint)
 def comment(pk: str):
     form = request.form
     response_id = form.get("response_id", type=int)

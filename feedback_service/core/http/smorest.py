@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import flask
 import flask_smorest
 from webargs.core import missing
-from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
+
+from .rate_limit import retry_after_seconds
 
 _DEFAULT_MESSAGES = {
     400: "The request could not be understood.",
@@ -73,21 +74,6 @@ class Api(flask_smorest.Api):
         return payload, error.code, headers
 
 
-def retry_after_seconds() -> int:
-    """Seconds until the breached rate limit's window resets.
-
-    Flask-Limiter's own headers would read every limit's window on every
-    request, a Redis round trip each; a refused request is the one that needs it.
-    """
-    from ...extensions import limiter
-
-    try:
-        breached = [limit.reset_at for limit in limiter.current_limits if limit.breached]
-    except Exception:  # the limiter's storage went away: a guess beats no header
-        breached = []
-    return max(1, int(max(breached) - time.time())) if breached else 60
-
-
 def strict_json(text: str | bytes):
     """JSON as the standard has it: Python's parser also takes NaN, Infinity and numbers
     too big for a float (as infinity), which no database column and no consumer can read."""
@@ -117,15 +103,16 @@ class JsonBodyParser(FlaskParser):
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
-    def _raw_load_json(self, req: flask.Request):
+    def load_json(self, req: flask.Request, schema):
         if not is_json_request(req):
             return missing
+        body = req.get_data(cache=True)
+        if not body:
+            return missing
         try:
-            return strict_json(req.get_data(cache=True))
-        except UnicodeDecodeError as error:
-            self._handle_invalid_json_error(error, req)
-        except RecursionError as error:
-            self._handle_invalid_json_error(error, req)
+            return strict_json(body)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
 
 
 class Blueprint(flask_smorest.Blueprint):

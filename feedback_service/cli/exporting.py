@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
-from .commands import ID
+from .common import ID, require_schema
 from ..exports import bulk as export_service
 
 FORMAT = click.option("--format", "export_format", type=click.Choice(export_service.FORMATS), default="csv",
@@ -33,9 +33,7 @@ def _instant(value: str | None) -> datetime | None:
 
 
 def _write(what: export_service.Export, export_format: str, output) -> None:
-    from .commands import _require_schema
-
-    _require_schema()
+    require_schema()
     total = what.count()
     written = 0
     with click.progressbar(length=total, label=f"Exporting {total} {what.kind}", file=sys.stderr) as bar:
