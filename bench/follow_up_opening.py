@@ -63,7 +63,7 @@ def one_at_a_time() -> int:
     from feedback_service.core.database import commit
     from feedback_service.extensions import db
     from feedback_service.models import Response
-    from feedback_service.loop import workflow as follow_ups
+    from feedback_service.loop import opening, workflow as follow_ups
     from feedback_service.core.tenancy import tenant_scope
 
     opened = 0
@@ -75,14 +75,15 @@ def one_at_a_time() -> int:
             return opened
         for response in batch:
             with tenant_scope(response.organization_id):
-                follow_ups.open_for_response(response)
+                opening.open_for_response(response)
                 db.session.flush()
             opened += 1
         commit()
 
 
 def batched() -> int:
-    from feedback_service.collection.after_answer import FOLLOW_UP_BATCH, open_pending_follow_ups
+    from feedback_service.loop.opening import OPENING_BATCH as FOLLOW_UP_BATCH
+from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
     opened = 0
     while (n := open_pending_follow_ups()) > 0:

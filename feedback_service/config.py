@@ -1,7 +1,8 @@
 """Configuration: defaults here, overrides from the environment at app creation.
 
-Nothing in this module reads the environment at import time; ``load_config`` is
-called by ``create_app`` with ``os.environ`` (or a test's dict).
+Nothing in this module reads the environment at import time: ``create_app``
+passes ``os.environ`` to ``from_environ`` and a test's dict over it, then
+``finalise`` fills in what depends on other settings.
 """
 
 from __future__ import annotations
@@ -34,16 +35,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": None,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WIDGET_MAX_BODY_BYTES": 16 * 1024,
-        # How long a worker answers from its copy of a touchpoint before reading it again
-        # (services/touchpoint_cards.py: stored answers are checked against the row anyway).
-        "TOUCHPOINT_CACHE_SECONDS": 5,
         "SWEEP_INTERVAL": 30,
         "SENTIMENT_GRACE_SECONDS": 60,
         "SENTIMENT_POSITIVE_THRESHOLD": 0.05,
         "SENTIMENT_NEGATIVE_THRESHOLD": -0.05,
-        # Transactions a drain keeps in flight on PostgreSQL: while one waits for
-        # the database to write its batch, another scores the next one.
-        "SENTIMENT_DRAIN_LANES": 2,
         "SMTP_URL": None,
         "MAIL_FROM": "feedback@localhost",
         # Seconds to wait before each new attempt at an email (then it is failed).
@@ -61,12 +56,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # ended; when committed events wait on one, the request waits up to this long.
         "EVENT_LOG_SETTLE_SECONDS": 1.0,
         # Sync listings (updated_after, exports) show a row once its updated_at is this
-        # old, so every change stamped before it has committed (services/sync_window.py).
+        # old, so every change stamped before it has committed (core/sync_window.py).
         "SYNC_SETTLE_SECONDS": 5.0,
-        # A web process that found a drain's mark taken trusts that for this long before
-        # asking Redis again; a drain waits as long after giving its mark back before it
-        # looks for the last time (jobs._ask_once). Web processes and workers need the same value.
-        "DRAIN_MARK_MEMO_SECONDS": 0.25,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -74,7 +65,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # the limiter falls back to memory and never fails a request.
         "RATELIMIT_ENABLED": True,
         # No X-RateLimit-* headers: they cost a storage round trip on every request.
-        # A refused request still says when to come back (Retry-After, api/base.py).
+        # A refused request still says when to come back (Retry-After, core/http/rate_limit.py).
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -113,14 +104,11 @@ NUMBERS: dict[str, tuple[type, float | None, str]] = {
     "EVENT_LOG_SETTLE_SECONDS": (float, 0, "a number of seconds"),
     "SYNC_SETTLE_SECONDS": (float, 0, "a number of seconds, longer than any write transaction (default 5)"),
     "TRUSTED_PROXY_COUNT": (int, 0, "the number of proxies in front (0, 1, 2…)"),
-    "TOUCHPOINT_CACHE_SECONDS": (float, 0, "a number of seconds (0: no cache)"),
-    "DRAIN_MARK_MEMO_SECONDS": (float, 0, "a number of seconds, the same for web processes and workers (default 0.25)"),
     "SENTIMENT_POSITIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. 0.05"),
     "SENTIMENT_NEGATIVE_THRESHOLD": (float, None, "a VADER compound score between -1 and 1, e.g. -0.05"),
     "SWEEP_INTERVAL": (int, 1, "a whole number of seconds"),
     # How old a pending comment must be before the sweep enqueues it again.
     "SENTIMENT_GRACE_SECONDS": (int, 0, "a whole number of seconds"),
-    "SENTIMENT_DRAIN_LANES": (int, 1, "a whole number, at least 1"),
     "DIGEST_HOUR": (int, 0, "an hour of the day, 0 to 23"),
 }
 

@@ -10,7 +10,7 @@ from feedback_service import create_app
 from feedback_service.config import ConfigError, from_environ
 from feedback_service.extensions import db
 
-ENV_VARS = ("FEEDBACK_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SENTIMENT_DRAIN_LANES")
+ENV_VARS = ("FEEDBACK_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -192,22 +192,6 @@ def test_behind_trusted_proxies_each_customer_is_limited_by_their_own_address(tm
     client.get("/whoami", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.8"})  # one hop trusted: the last
 
     assert seen == [("203.0.113.7", "https"), ("203.0.113.8", "http")]
-
-
-def test_a_drain_uses_two_lanes_unless_the_environment_says_otherwise(monkeypatch, tmp_path):
-    config = {"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)}
-    default = create_app(config).config["SENTIMENT_DRAIN_LANES"]
-    monkeypatch.setenv("SENTIMENT_DRAIN_LANES", "1")
-
-    assert (default, create_app(config).config["SENTIMENT_DRAIN_LANES"]) == (2, 1)
-
-
-@pytest.mark.parametrize("given", ["0", "two"])
-def test_a_drain_needs_a_whole_number_of_lanes(monkeypatch, tmp_path, given):
-    monkeypatch.setenv("SENTIMENT_DRAIN_LANES", given)
-
-    with pytest.raises(ConfigError, match="SENTIMENT_DRAIN_LANES"):
-        create_app({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path)})
 
 
 def test_production_refuses_a_short_secret_key(monkeypatch, tmp_path, _clean_environment):

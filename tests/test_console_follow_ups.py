@@ -132,7 +132,7 @@ def test_the_customer_page_links_each_follow_up(app, admin_client, org, follow_u
 
 def answered(app, org, follow_up: int) -> None:
     """Worked on, and the customer answered (by phone, say): the follow-up can be resolved now."""
-    from feedback_service.loop import workflow as follow_ups
+    from feedback_service.loop import opening, workflow as follow_ups
 
     with app.app_context(), org.scope():
         follow_ups.transition(follow_up, "in_progress", "user:1")
@@ -295,7 +295,7 @@ def test_a_move_made_stale_by_someone_else_is_a_flash_message(app, admin_client,
     page = page_text(admin_client.get(f"/follow-ups/{follow_up}"))  # offers "Start work"
     token = csrf_token(form_action(page, f"/follow-ups/{follow_up}/transition"))
     with app.app_context(), org.scope():  # meanwhile, a colleague closes it
-        from feedback_service.loop import workflow as follow_ups
+        from feedback_service.loop import opening, workflow as follow_ups
 
         follow_ups.transition(follow_up, "no_action", "user:1", note="Duplicate of another.")
         commit()

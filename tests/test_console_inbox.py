@@ -13,7 +13,7 @@ from feedback_service.core.database import commit
 from feedback_service.core.errors import Invalid
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, User
-from feedback_service.loop import queries as follow_up_queries, workflow as follow_ups
+from feedback_service.loop import inbox as follow_up_queries, opening, workflow as follow_ups
 
 from .test_console_support import (  # noqa: F401  (fixtures)
     admin_client,

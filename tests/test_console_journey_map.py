@@ -11,7 +11,7 @@ from sqlalchemy import event
 from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import utcnow
-from feedback_service.analytics import journey_map
+from feedback_service.analytics import figures, journey_map
 from feedback_service.journeys import touchpoints
 
 from .test_console_support import admin_client, page_text  # noqa: F401  (fixtures)
@@ -166,7 +166,7 @@ def test_the_figures_come_from_one_grouped_query_however_many_touchpoints(
     ("ces", None, "no_data"),
 ])
 def test_band_thresholds(metric, score, band):
-    assert journey_map.band_for(metric, score) == band
+    assert figures.band_for(metric, score) == band
 
 
 # ---- The page --------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Response, utcnow
-from feedback_service.loop import workflow as follow_ups
+from feedback_service.loop import opening, workflow as follow_ups
 from feedback_service.accounts import staff
 
 PASSWORD = "staff-password-123"
@@ -92,7 +92,7 @@ def make_follow_up(app, make_response):
         response_id = make_response(tenant, touchpoint_id, score=score, comment=comment, customer=customer,
                                     created_at=created)
         with app.app_context(), tenant.scope():
-            follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+            follow_up = opening.open_for_response(db.session.get(Response, response_id))
             assert follow_up is not None, "this answer opens no follow-up"
             follow_up.created_at = created
             if priority:

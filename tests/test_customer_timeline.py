@@ -13,7 +13,7 @@ from feedback_service.extensions import db
 from feedback_service.models import Response, Touchpoint
 from feedback_service.core.pagination import encode_cursor
 from feedback_service.customers import identity as customers
-from feedback_service.loop import workflow as follow_ups
+from feedback_service.loop import opening, workflow as follow_ups
 
 from .support import assert_error
 from .test_console_support import admin_client, page_text  # noqa: F401  (fixtures)
@@ -35,7 +35,7 @@ def customer_of(client, org, response_id: int) -> int:
 
 def open_follow_up(app, org, response_id: int) -> int:
     with app.app_context(), org.scope():
-        follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+        follow_up = opening.open_for_response(db.session.get(Response, response_id))
         assert follow_up is not None, "this answer opens no follow-up"
         commit()
         return follow_up.id

@@ -16,7 +16,7 @@ from feedback_service.extensions import db
 from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, User, utcnow
 from feedback_service.loop import digests
 from feedback_service.loop import jobs as digest_tasks
-from feedback_service.worker.schedule import periodic_sweep
+from feedback_service.worker.schedule import run_periodic_jobs as periodic_sweep
 
 from .test_console_support import (  # noqa: F401  (fixtures)
     make_follow_up,

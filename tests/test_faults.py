@@ -408,11 +408,11 @@ def sentiment_jobs(redis_url: str) -> dict[str, list[str]]:
     try:
         queue = Queue("default", connection=connection)
         return {
-            "queued": [job_id for job_id in queue.get_job_ids() if job_id.startswith("sentiment-")],
+            "queued": [job_id for job_id in queue.get_job_ids() if job_id.startswith("answers-")],
             "started": [job_id for job_id in StartedJobRegistry(queue=queue).get_job_ids()
-                        if job_id.startswith("sentiment-")],
+                        if job_id.startswith("answers-")],
             "failed": [job_id for job_id in FailedJobRegistry(queue=queue).get_job_ids()
-                       if job_id.startswith("sentiment-")],
+                       if job_id.startswith("answers-")],
         }
     finally:
         connection.close()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from feedback_service.extensions import db
 from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, Response, utcnow
-from feedback_service.collection.after_answer import open_pending_follow_ups
+from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
 
 @pytest.fixture
@@ -276,7 +276,7 @@ def test_unassigned_follow_up_tells_the_admins(app, client, org, make_touchpoint
 
 
 def test_sla_breach_is_marked_once_announced_and_escalated(app, client, org, support):
-    from feedback_service.loop.sla import check_sla
+    from feedback_service.loop.jobs import check_sla
 
     answer(client, support["pk"], 2, "Slow.")
     [item] = follow_ups(client, org)
@@ -294,7 +294,7 @@ def test_sla_breach_is_marked_once_announced_and_escalated(app, client, org, sup
 
 def breach_escalations(app, client, org, pk) -> list[str]:
     """Answer, let the high-priority SLA (24 h) pass, and return who the escalation went to."""
-    from feedback_service.loop.sla import check_sla
+    from feedback_service.loop.jobs import check_sla
 
     answer(client, pk, 2, "Slow.")
     with app.app_context():
@@ -385,7 +385,7 @@ def test_loop_metrics_per_team_and_owner(client, org, support):
 
 def test_two_concurrent_moves_cannot_both_win(app, client, org, support):
     from feedback_service.core.errors import Conflict
-    from feedback_service.loop import workflow as service
+    from feedback_service.loop import opening, workflow as service
     from feedback_service.core.tenancy import tenant_scope
 
     answer(client, support["pk"], 2, "Slow.")
@@ -406,7 +406,7 @@ def test_two_concurrent_moves_cannot_both_win(app, client, org, support):
 
 
 def test_reopening_starts_a_fresh_sla_and_clears_the_verdict(app, client, org, support):
-    from feedback_service.loop.sla import check_sla
+    from feedback_service.loop.jobs import check_sla
 
     answer(client, support["pk"], 2, "The refund never came.")
     [item] = follow_ups(client, org)
@@ -465,7 +465,7 @@ def test_a_batch_of_answers_reads_each_organisations_webhooks_once(app, org, sup
     from sqlalchemy import event
 
     from feedback_service.models import Response, WebhookDelivery, WebhookEndpoint
-    from feedback_service.collection.after_answer import open_pending_follow_ups
+    from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
     for i in range(5):  # answers stored, their follow-ups not opened yet
         make_response(org, support["touchpoint_id"], score=2, comment=f"Late, again ({i}).")
@@ -508,16 +508,16 @@ def test_a_line_of_the_activity_log_cannot_be_changed_or_deleted(app, client, or
 
 def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, client, org, support, monkeypatch):
     from feedback_service.models import Event
-    from feedback_service.loop import sla
+    from feedback_service.loop import jobs as loop_jobs
 
-    monkeypatch.setattr(sla, "SLA_BATCH", 2)
+    monkeypatch.setattr(loop_jobs, "SLA_BATCH", 2)
     for i in range(5):
         answer(client, support["pk"], 2, f"Waiting ({i}).")
     commits = []
-    monkeypatch.setattr(sla, "commit", lambda: (commits.append(1), db.session.commit()))
+    monkeypatch.setattr(loop_jobs, "commit", lambda: (commits.append(1), db.session.commit()))
     with app.app_context():
-        assert sla.check_sla(now=utcnow() + timedelta(days=30)) == 5
-        assert sla.check_sla(now=utcnow() + timedelta(days=31)) == 0
+        assert loop_jobs.check_sla(now=utcnow() + timedelta(days=30)) == 5
+        assert loop_jobs.check_sla(now=utcnow() + timedelta(days=31)) == 0
         breached = db.session.scalars(select(FollowUp.sla_breached_at)).all()
         announced = db.session.scalar(select(func.count()).select_from(Event)
                                       .where(Event.type == "follow_up.sla_breached"))
@@ -525,7 +525,7 @@ def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, cli
                                          .order_by(OutboundEmail.id)).all()
         follow_up_ids = db.session.scalars(select(FollowUp.id).order_by(FollowUp.id)).all()
         db.session.remove()
-    assert len(commits) == 3 + 1  # 2 + 2 + 1, then the second run's empty look
+    assert len(commits) == 3  # 2 + 2 + 1; the second run's empty look commits nothing
     assert all(breached) and announced == 5
     # One email per person per batch: two lists of two, then the last one alone.
     assert [(e.subject, e.follow_up_id) for e in escalations] == [
@@ -538,7 +538,7 @@ def test_a_backlog_of_breaches_is_marked_in_batches_each_announced_once(app, cli
 
 def test_admins_hear_of_a_batch_of_unassigned_follow_ups_in_one_email(app, org, make_touchpoint, make_response):
     from feedback_service.models import Response
-    from feedback_service.collection.after_answer import open_pending_follow_ups
+    from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
     touchpoint_id, _ = make_touchpoint(org, name="Advert")  # no team: nobody can take them
     for i in range(3):

@@ -101,7 +101,9 @@ def test_the_created_event_carries_the_answer_its_customer_and_labels(app, clien
     [person] = rows(app, Customer) or [None]
     assert event.data["response"] | {"created_at": None} == {
         "id": stored["id"], "score": 2, "metric": "csat", "comment": "Coupon failed", "context": {"order_id": "A-1"},
-        "source": "widget", "created_at": None, "sentiment": {"status": "pending", "label": None, "compound": None}}
+        "source": "widget", "created_at": None,
+        "sentiment": {"status": "pending", "reason": None, "compound": None, "positive": None, "neutral": None,
+                      "negative": None, "label": None}}
     journey_id = client.get(f"/api/v1/touchpoints/{touchpoint['id']}", headers=org.headers).json["journey_id"]
     assert event.data["touchpoint"] == {"id": touchpoint["id"], "name": "Cart & checkout", "channel": "web",
                                         "journey_id": journey_id}

@@ -84,8 +84,8 @@ def test_reply_is_delivered_to_the_customer(mail_app, org, follow_up, smtp_port)
 
 
 def test_reply_is_retried_when_the_mail_server_was_down(mail_app, org, follow_up, smtp_port):
-    from feedback_service.mail.smtp import send_email
-    from feedback_service.worker.schedule import sweep_emails
+    from feedback_service.mail.jobs import send_email
+    from feedback_service.mail.jobs import sweep_due_emails as sweep_emails
 
     client = mail_app.test_client()
     client.post(f"/api/v1/follow-ups/{follow_up['id']}/reply", json={"message": "Sorry!"}, headers=org.headers)
@@ -111,7 +111,7 @@ def test_reply_is_retried_when_the_mail_server_was_down(mail_app, org, follow_up
 
 
 def test_delivery_gives_up_after_the_retry_schedule(mail_app, org, follow_up, monkeypatch):
-    from feedback_service.mail.smtp import send_email
+    from feedback_service.mail.jobs import send_email
 
     monkeypatch.setitem(mail_app.config, "MAIL_RETRY_SCHEDULE", [1])
     client = mail_app.test_client()
@@ -143,7 +143,7 @@ def test_the_owner_is_emailed_about_a_new_assignment(mail_app, org, follow_up):
 
 
 def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, org, follow_up, smtp_port):
-    from feedback_service.loop.sla import check_sla
+    from feedback_service.loop.jobs import check_sla
 
     controller, inbox = start_inbox(smtp_port)
     try:
@@ -158,7 +158,7 @@ def test_an_sla_escalation_is_sent_by_the_check_that_found_the_breach(mail_app, 
 
 
 def test_an_email_that_cannot_be_written_fails_at_once_instead_of_retrying(mail_app, org, follow_up):
-    from feedback_service.mail.smtp import send_email
+    from feedback_service.mail.jobs import send_email
 
     [email] = emails(mail_app, kind="assignment")
     with mail_app.app_context():
@@ -196,7 +196,7 @@ def test_names_with_line_breaks_are_refused(client, org, path, body):
 def test_a_worker_batch_queues_each_owners_email_with_its_own_job(mail_app, org, make_team, make_touchpoint,
                                                                   make_response, monkeypatch):
     from feedback_service.core import jobs
-    from feedback_service.collection.after_answer import open_pending_follow_ups
+    from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
     team_id = make_team(org, "Support", members=2)
     tp_id, _ = make_touchpoint(org, name="Contact support", team_id=team_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedback_service.sentiment.scoring import score_responses
+from feedback_service.sentiment.jobs import score_responses
 
 from .support import assert_error
 

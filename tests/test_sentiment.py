@@ -16,9 +16,9 @@ from feedback_service import create_app
 from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import Event, FollowUp, FollowUpActivity, Response, WebhookDelivery, WebhookEndpoint
-from feedback_service.loop import workflow as follow_ups
+from feedback_service.loop import opening, workflow as follow_ups
 from feedback_service.sentiment import rules as sentiment
-from feedback_service.sentiment.scoring import _score_rows, drain_pending, rescore, score_responses
+from feedback_service.sentiment.jobs import drain_pending, rescore, score_responses
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def scored_hook(app, org):
 
 def open_follow_up(app, org, response_id: int) -> int:
     with app.app_context(), org.scope():
-        follow_up = follow_ups.open_for_response(db.session.get(Response, response_id))
+        follow_up = opening.open_for_response(db.session.get(Response, response_id))
         commit()
         return follow_up.id
 
@@ -189,26 +189,6 @@ def test_a_response_is_scored_once_however_often_its_job_runs(app, org, touchpoi
 
     assert written == [1, 0, 0]
     assert len(scored_events(app)) == 1
-
-
-def test_a_claim_another_job_scored_first_writes_and_logs_nothing(app, org, touchpoint, make_response,
-                                                                  scored_hook):
-    ids = [make_response(org, touchpoint, comment=f"Lovely help, order {n}.") for n in range(3)]
-    with app.app_context():
-        # What a job read before another one wrote: nothing locked these rows for it.
-        claimed = db.session.execute(select(Response.id, Response.comment).where(Response.id.in_(ids))
-                                     .order_by(Response.id)).all()
-        db.session.rollback()
-
-    with app.app_context():
-        first = score_responses(ids)
-    with app.app_context():
-        late = _score_rows(claimed)
-        commit()
-
-    assert (first, late) == (3, 0)
-    assert events_per_response(app) == {rid: 1 for rid in ids}
-    assert delivery_count(app) == 3
 
 
 def test_two_jobs_scoring_the_same_rows_at_once_log_each_row_once(app, org, touchpoint, make_response,
@@ -408,41 +388,6 @@ def test_scoring_a_batch_recomputes_the_priority_of_the_follow_ups_it_changes(ap
     assert round(hours) == 4  # the organisation's SLA for urgent
 
 
-def test_a_backlog_is_drained_once_by_parallel_lanes(app, org, touchpoint, make_response, database_kind,
-                                                      monkeypatch, caplog):
-    with app.app_context():
-        template = db.session.get(Response, make_response(org, touchpoint, comment="Fast delivery, great service"))
-        rows = [{"organization_id": org.id, "touchpoint_id": touchpoint, "survey_version_id": template.survey_version_id,
-                 "metric": "csat", "score": 1 + n % 5, "comment": f"Order {n}: fast delivery, great service",
-                 "context": {}, "source": "widget", "sentiment_status": "pending",
-                 "created_at": template.created_at, "updated_at": template.updated_at} for n in range(599)]
-        db.session.execute(Response.__table__.insert(), rows)
-        commit()
-    monkeypatch.setitem(app.config, "SENTIMENT_DRAIN_LANES", 3)
-    caplog.set_level(logging.INFO, logger="feedback_service.sentiment.scoring")
-
-    with app.app_context():
-        total = drain_pending(batch=50)
-        pending = db.session.scalar(select(func.count()).select_from(Response)
-                                    .where(Response.sentiment_status == "pending"))
-        events_per_response = db.session.execute(
-            text("SELECT count(*), count(DISTINCT data -> 'response' ->> 'id') "
-                 "FROM event WHERE type = 'response.scored'")
-            if database_kind == "postgresql" else
-            text("SELECT count(*), count(DISTINCT json_extract(data, '$.response.id')) "
-                 "FROM event WHERE type = 'response.scored'")).one()
-    batches = [r for r in caplog.records if r.getMessage().startswith("scored a batch of")]
-    threads = {r.threadName for r in batches}
-
-    assert (total, pending) == (600, 0)
-    assert tuple(events_per_response) == (600, 600)
-    assert sum(r.args[0] for r in batches) == 600
-    if database_kind == "postgresql":
-        assert len(threads) == 3  # the lanes did share the backlog
-    else:
-        assert len(threads) == 1  # SQLite has one writer at a time: one lane
-
-
 def test_a_migration_run_in_process_leaves_the_scoring_log_on(app, app_config, fresh_database_url, org,
                                                               touchpoint, make_response, caplog):
     migrated = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": fresh_database_url})
@@ -453,13 +398,13 @@ def test_a_migration_run_in_process_leaves_the_scoring_log_on(app, app_config, f
         with migrated.app_context():
             db.engine.dispose()
     make_response(org, touchpoint, comment="Lovely help from Sofia.")
-    caplog.set_level(logging.INFO, logger="feedback_service.sentiment.scoring")
+    caplog.set_level(logging.INFO, logger="feedback_service.sentiment.jobs")
 
     with app.app_context():
         drain_pending()
 
-    assert not logging.getLogger("feedback_service.sentiment.scoring").disabled
-    assert [r.getMessage() for r in caplog.records if r.name == "feedback_service.sentiment.scoring"] == [
+    assert not logging.getLogger("feedback_service.sentiment.jobs").disabled
+    assert [r.getMessage() for r in caplog.records if r.name == "feedback_service.sentiment.jobs"] == [
         "scored a batch of 1 responses"]
 
 

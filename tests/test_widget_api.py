@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from feedback_service.extensions import db
 from feedback_service.models import Display, Response
-from feedback_service.journeys.surveys import UI_TEXTS
+from feedback_service.journeys.widget_texts import UI_TEXTS
 
 ORIGIN = "https://shop.example.com"
 

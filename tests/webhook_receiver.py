@@ -176,7 +176,7 @@ def make_due(app, delivery_id: int) -> None:
 
 
 def sweep(app) -> int:
-    from feedback_service.worker.schedule import sweep_webhook_deliveries
+    from feedback_service.webhooks.jobs import sweep_due_deliveries as sweep_webhook_deliveries
 
     with app.app_context():
         return sweep_webhook_deliveries()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import select
 
 from ..core import security
 from ..core.errors import NotFound
+from ..core.lookup import is_possible_id
+from ..core.pagination import Page, paginate
+from ..core.tenancy import tenant_scope
 from ..extensions import db
 from ..models import ApiKey, Organization, User, utcnow
-from ..core.tenancy import tenant_scope
-from ..core.lookup import is_possible_id
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,10 @@ def create_api_key(organization_id: int, *, name: str, role: str = "admin",
     db.session.add(api_key)
     db.session.flush()
     return key, api_key
+
+
+def list_api_keys(*, limit: int | None = None, cursor: str | None = None) -> Page:
+    return paginate(select(ApiKey), [(ApiKey.id, int)], descending=False, limit=limit, cursor=cursor)
 
 
 def revoke_api_key(api_key_id: int) -> ApiKey:

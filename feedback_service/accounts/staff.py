@@ -6,9 +6,18 @@ from sqlalchemy import func, select
 
 from ..core import security
 from ..core.errors import Conflict, Invalid
+from ..core.lookup import get_or_404, resolve_reference, resolve_references
+from ..core.pagination import Page, paginate
 from ..extensions import db
 from ..models import Team, Touchpoint, User
-from ..core.lookup import get_or_404, resolve_reference, resolve_references
+
+
+def list_teams(*, limit: int | None = None, cursor: str | None = None) -> Page:
+    return paginate(select(Team), [(Team.id, int)], descending=False, limit=limit, cursor=cursor)
+
+
+def list_users(*, limit: int | None = None, cursor: str | None = None) -> Page:
+    return paginate(select(User), [(User.id, int)], descending=False, limit=limit, cursor=cursor)
 
 
 def _ensure_unique_team_name(name: str, *, exclude_id: int | None = None) -> None:

@@ -14,28 +14,18 @@ responses (a histogram of scores per touchpoint), never one per touchpoint.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import Journey, Response, Touchpoint, utcnow
 from ..core.lookup import get_or_404
-from ..journeys.surveys import headline
+from ..extensions import db
+from ..models import Journey, Touchpoint, utcnow
+from .figures import band_for, friction, headline, score_histograms
 
 WINDOW = timedelta(days=90)
-
-# The metric's headline at or above which a touchpoint is healthy, and below
-# which it hurts; in between it is at risk. Common industry benchmarks.
-THRESHOLDS: dict[str, tuple[float, float]] = {
-    "csat": (80.0, 60.0),
-    "ces": (70.0, 50.0),
-    "nps": (30.0, 0.0),
-}
-BANDS = ("healthy", "at_risk", "hurting", "no_data")
 
 
 @dataclass(frozen=True)
@@ -69,41 +59,6 @@ class JourneyMap:
     @property
     def n(self) -> int:
         return sum(station.n for station in self.stations)
-
-
-def band_for(metric: str, score: float | None) -> str:
-    """``healthy``, ``at_risk`` or ``hurting`` on the metric's own scale (``no_data`` without answers)."""
-    if score is None:
-        return "no_data"
-    healthy, hurting = THRESHOLDS[metric]
-    if score >= healthy:
-        return "healthy"
-    return "at_risk" if score >= hurting else "hurting"
-
-
-def friction(metric: str, score: float | None) -> float | None:
-    """How far below healthy, in widths of the at-risk band: ≤0 healthy, >1 hurting."""
-    if score is None:
-        return None
-    healthy, hurting = THRESHOLDS[metric]
-    return round((healthy - score) / (healthy - hurting), 3)
-
-
-def score_histograms(touchpoint_ids: Iterable[int], since: datetime, until: datetime
-                     ) -> dict[int, dict[str, Counter]]:
-    """``{touchpoint_id: {metric: Counter(score -> count)}}`` for answers in [since, until]: one query."""
-    ids = list(touchpoint_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Response.touchpoint_id, Response.metric, Response.score, func.count())
-        .where(Response.touchpoint_id.in_(ids), Response.created_at >= since, Response.created_at <= until)
-        .group_by(Response.touchpoint_id, Response.metric, Response.score)
-    )
-    histograms: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for touchpoint_id, metric, score, count in rows:
-        histograms[touchpoint_id][metric][score] += count
-    return histograms
 
 
 def build_journey_maps(journeys: list[Journey], *, now: datetime | None = None,

@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import Invalid
+from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import Journey, Response, Touchpoint, utcnow
-from .journey_map import WINDOW, band_for, friction, score_histograms
-from ..core.lookup import get_or_404
-from ..journeys.surveys import headline
+from .figures import band_for, friction, headline, score_histograms
+from .journey_map import WINDOW
 
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
 

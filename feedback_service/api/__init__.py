@@ -14,8 +14,22 @@ api = Api()
 
 
 def register_api(app: Flask) -> None:
-    from . import (api_keys, docs, events, exports, follow_ups, health, journeys, organization, responses, teams,
-                   touchpoints, users, webhooks, widget)
+    from . import (
+        api_keys,
+        docs,
+        events,
+        exports,
+        follow_ups,
+        health,
+        journeys,
+        organization,
+        responses,
+        teams,
+        touchpoints,
+        users,
+        webhooks,
+        widget,
+    )
 
     api.init_app(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(

@@ -1,15 +1,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from .auth import current_principal, require_role
+from ..accounts import organizations
 from ..core.database import commit
-from ..models import ApiKey
-from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import ApiKeyInSchema, ApiKeySchema, NewApiKeySchema
-from ..accounts import organizations
+from .auth import current_principal, require_role
 from .management import management_blueprint
 
 blp = management_blueprint("api_keys", __name__, description="Secret keys for this API; shown once.")
@@ -21,7 +18,7 @@ class ApiKeys(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, page_of(ApiKeySchema))
     def get(self, args):
-        return page_body(paginate(select(ApiKey), [(ApiKey.id, int)], descending=False, **args))
+        return page_body(organizations.list_api_keys(**args))
 
     @require_role("admin")
     @blp.arguments(ApiKeyInSchema)

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from ..core import security
+from ..core.tenancy import set_tenant
 from ..extensions import db
 from ..models import ApiKey, utcnow
-from ..core.tenancy import set_tenant
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}

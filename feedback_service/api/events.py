@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from ..events import log as events
 from ..schemas.common import page_body, page_of
 from ..schemas.events import EventListArgs, EventSchema
-from ..events import log as events
 from .management import management_blueprint
 
 blp = management_blueprint("events", __name__, description="The durable, ordered event log that webhooks carry.")

@@ -6,9 +6,9 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import abort
 
-from .auth import current_principal
-from ..schemas.exports import FollowUpExportArgs, ResponseExportArgs
 from ..exports import bulk as export
+from ..schemas.exports import FollowUpExportArgs, ResponseExportArgs
+from .auth import current_principal
 from .management import management_blueprint
 
 blp = management_blueprint("exports", __name__,

@@ -3,8 +3,9 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import abort
 
-from .auth import current_principal, require_role
 from ..core.database import commit
+from ..loop import metrics as loop_metrics
+from ..loop import queries, workflow
 from ..schemas.common import page_body, page_of
 from ..schemas.follow_ups import (
     AssignSchema,
@@ -17,7 +18,7 @@ from ..schemas.follow_ups import (
     RootCauseInSchema,
     TransitionSchema,
 )
-from ..loop import queries as follow_up_queries, workflow as follow_ups, metrics as loop_metrics
+from .auth import current_principal, require_role
 from .management import management_blueprint
 
 blp = management_blueprint("follow_ups", __name__,
@@ -29,8 +30,8 @@ def _actor() -> str:
 
 
 def _detail(follow_up):
-    # Reloaded so the activity written in this request is in the answer.
-    return follow_up_queries.get_follow_up(follow_up.id)
+    # Read again, so the activity written in this request is in the answer.
+    return queries.follow_up_detail(follow_up.id)
 
 
 @blp.route("/follow-ups")
@@ -39,7 +40,7 @@ class FollowUps(MethodView):
     @blp.response(200, page_of(FollowUpSchema))
     def get(self, args):
         """Newest first; filters combine. With `updated_after`, oldest change first, for sync."""
-        return page_body(follow_up_queries.list_follow_ups(**args))
+        return page_body(queries.list_follow_ups(**args))
 
 
 @blp.route("/follow-ups/metrics")
@@ -58,7 +59,7 @@ class FollowUpById(MethodView):
         """One follow-up with its activity log and the first page of the customer's timeline
         (their newest 200 answers and those answers' follow-ups). `customer.next_cursor`, when
         not null, is the `cursor` of `GET /api/v1/customers/{id}` for the older entries."""
-        return follow_up_queries.get_follow_up(follow_up_id)
+        return queries.follow_up_detail(follow_up_id)
 
 
 @blp.route("/follow-ups/<int:follow_up_id>/assign")
@@ -67,7 +68,7 @@ class Assign(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, FollowUpDetailSchema)
     def post(self, data, follow_up_id):
-        follow_up = follow_ups.assign(follow_up_id, data["owner_id"], _actor())
+        follow_up = workflow.assign(follow_up_id, data["owner_id"], _actor())
         commit()
         return _detail(follow_up)
 
@@ -79,7 +80,7 @@ class Transition(MethodView):
     @blp.response(200, FollowUpDetailSchema)
     def post(self, data, follow_up_id):
         """Move the follow-up. `no_action` needs a note; `resolved` a root cause. An illegal move is 409."""
-        follow_up = follow_ups.transition(follow_up_id, data["status"], _actor(), note=data["note"],
+        follow_up = workflow.transition(follow_up_id, data["status"], _actor(), note=data["note"],
                                           root_cause=data["root_cause"])
         commit()
         return _detail(follow_up)
@@ -91,7 +92,7 @@ class Notes(MethodView):
     @blp.arguments(NoteSchema)
     @blp.response(201, FollowUpDetailSchema)
     def post(self, data, follow_up_id):
-        follow_up = follow_ups.add_note(follow_up_id, data["body"], _actor())
+        follow_up = workflow.add_note(follow_up_id, data["body"], _actor())
         commit()
         return _detail(follow_up)
 
@@ -104,7 +105,7 @@ class Reply(MethodView):
     def post(self, data, follow_up_id):
         """Reply to the customer by email ("you said, we did"). Without a customer email
         the message is kept as a note and the answer is 422."""
-        outcome = follow_ups.reply(follow_up_id, data["message"], _actor())
+        outcome = workflow.reply(follow_up_id, data["message"], _actor())
         commit()
         if outcome.kept_as_note:
             abort(422, message="This customer left no email address, so the reply cannot be sent. "
@@ -117,12 +118,12 @@ class Reply(MethodView):
 class RootCauses(MethodView):
     def get(self):
         """The organisation's root causes, for resolving follow-ups."""
-        return {"data": follow_up_queries.root_causes(), "next_cursor": None}
+        return {"data": queries.root_causes(), "next_cursor": None}
 
     @require_role("admin")
     @blp.arguments(RootCauseInSchema)
     def post(self, data):
         """Add a root cause to the organisation's list (adding one it has changes nothing)."""
-        name = follow_ups.add_root_cause(data["name"])
+        name = workflow.add_root_cause(data["name"])
         commit()
         return {"name": name}, 201

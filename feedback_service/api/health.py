@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from sqlalchemy import text
 
-from ..extensions import db
 from ..core.jobs import redis_connection
+from ..extensions import db
 
 bp = Blueprint("health", __name__)
 

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from .auth import require_role
+from ..analytics.journey_report import journey_report
 from ..core.database import commit
+from ..core.lookup import get_or_404
+from ..journeys import ordering
 from ..models import Journey
-from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.journey_report import JourneyReportSchema, ReportArgs
 from ..schemas.journeys import JourneyDetailSchema, JourneyInSchema, JourneyPatchSchema, JourneySchema
-from ..journeys import ordering as journeys
-from ..analytics.journey_report import journey_report
-from ..core.lookup import get_or_404
+from .auth import require_role
 from .management import management_blueprint
 
 blp = management_blueprint("journeys", __name__, description="Customer journeys, each an ordered list of touchpoints.")
@@ -23,13 +21,13 @@ class Journeys(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, page_of(JourneySchema))
     def get(self, args):
-        return page_body(paginate(select(Journey), [(Journey.id, int)], descending=False, **args))
+        return page_body(ordering.list_journeys(**args))
 
     @require_role("admin")
     @blp.arguments(JourneyInSchema)
     @blp.response(201, JourneyDetailSchema)
     def post(self, data):
-        journey = journeys.create_journey(**data)
+        journey = ordering.create_journey(**data)
         commit()
         return journey
 
@@ -45,14 +43,14 @@ class JourneyById(MethodView):
     @blp.arguments(JourneyPatchSchema)
     @blp.response(200, JourneyDetailSchema)
     def patch(self, changes, journey_id):
-        journey = journeys.update_journey(journey_id, changes)
+        journey = ordering.update_journey(journey_id, changes)
         commit()
         return journey
 
     @require_role("admin")
     @blp.response(204)
     def delete(self, journey_id):
-        journeys.delete_journey(journey_id)
+        ordering.delete_journey(journey_id)
         commit()
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .auth import authenticate_api_key
 from ..core.http.smorest import Blueprint
+from .auth import authenticate_api_key
 
 
 def management_blueprint(name: str, import_name: str, *, description: str) -> Blueprint:

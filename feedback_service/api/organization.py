@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from .auth import current_principal, require_role
+from ..accounts import organizations
 from ..core.database import commit
 from ..schemas.organization import OrganizationPatchSchema, OrganizationSchema
-from ..accounts import organizations
+from .auth import current_principal, require_role
 from .management import management_blueprint
 
-blp = management_blueprint("organization", __name__, description="The organisation the key belongs to, and its settings.")
+blp = management_blueprint("organization", __name__,
+                           description="The organisation the key belongs to, and its settings.")
 
 
 @blp.route("/organization")

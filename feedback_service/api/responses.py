@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from ..collection import responses
+from ..customers import timeline as customers
 from ..schemas.common import page_body, page_of
 from ..schemas.responses import (
     CustomerDetailSchema,
@@ -11,8 +13,6 @@ from ..schemas.responses import (
     ResponseSchema,
     TimelineArgs,
 )
-from ..customers import identity as customers
-from ..collection import responses
 from .management import management_blueprint
 
 blp = management_blueprint("responses", __name__, description="Every answer, and the customers who gave them.")

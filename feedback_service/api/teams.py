@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from .auth import require_role
+from ..accounts import staff
 from ..core.database import commit
+from ..core.lookup import get_or_404
 from ..models import Team
-from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import TeamInSchema, TeamPatchSchema, TeamSchema
-from ..accounts import staff
-from ..core.lookup import get_or_404
+from .auth import require_role
 from .management import management_blueprint
 
 blp = management_blueprint("teams", __name__, description="Teams (departments) that own touchpoints.")
@@ -21,7 +19,7 @@ class Teams(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, page_of(TeamSchema))
     def get(self, args):
-        return page_body(paginate(select(Team), [(Team.id, int)], descending=False, **args))
+        return page_body(staff.list_teams(**args))
 
     @require_role("admin")
     @blp.arguments(TeamInSchema)

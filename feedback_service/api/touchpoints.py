@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from .auth import require_role
+from ..collection import tokens
 from ..core.database import commit
+from ..core.lookup import get_or_404
+from ..journeys import touchpoints
 from ..models import Touchpoint
-from ..core.pagination import paginate
 from ..schemas.common import page_body, page_of
 from ..schemas.journeys import (
     EmailLinksInSchema,
@@ -16,9 +16,7 @@ from ..schemas.journeys import (
     TouchpointPatchSchema,
     TouchpointSchema,
 )
-from ..collection import tokens as links
-from ..journeys import touchpoints
-from ..core.lookup import get_or_404
+from .auth import require_role
 from .management import management_blueprint
 
 blp = management_blueprint("touchpoints", __name__,
@@ -30,10 +28,7 @@ class Touchpoints(MethodView):
     @blp.arguments(TouchpointListArgs, location="query")
     @blp.response(200, page_of(TouchpointSchema))
     def get(self, args):
-        query = select(Touchpoint).where(Touchpoint.archived_at.is_(None))
-        if (journey_id := args.pop("journey_id", None)) is not None:
-            query = query.where(Touchpoint.journey_id == journey_id)
-        return page_body(paginate(query, [(Touchpoint.id, int)], descending=False, **args))
+        return page_body(touchpoints.list_touchpoints(**args))
 
     @require_role("admin")
     @blp.arguments(TouchpointInSchema)
@@ -81,4 +76,4 @@ class EmailLinks(MethodView):
         it), then the hosted page offers the comment box. Links expire after 30 days.
         """
         touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
-        return links.email_links(touchpoint, customer_id=data["customer_id"], customer_email=data["customer_email"])
+        return tokens.email_links(touchpoint, customer_id=data["customer_id"], customer_email=data["customer_email"])

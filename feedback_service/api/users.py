@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from .auth import require_role
+from ..accounts import staff
 from ..core.database import commit
+from ..core.lookup import get_or_404
 from ..models import User
-from ..core.pagination import paginate
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.staff import UserInSchema, UserPatchSchema, UserSchema
-from ..accounts import staff
-from ..core.lookup import get_or_404
+from .auth import require_role
 from .management import management_blueprint
 
 blp = management_blueprint("users", __name__, description="Staff who read feedback and close the loop.")
@@ -21,7 +19,7 @@ class Users(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, page_of(UserSchema))
     def get(self, args):
-        return page_body(paginate(select(User), [(User.id, int)], descending=False, **args))
+        return page_body(staff.list_users(**args))
 
     @require_role("admin")
     @blp.arguments(UserInSchema)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from .auth import require_role
 from ..core.database import commit
 from ..schemas.common import ListArgs, page_body, page_of
 from ..schemas.webhooks import (
@@ -17,6 +16,7 @@ from ..schemas.webhooks import (
     WebhookEndpointSchema,
 )
 from ..webhooks import endpoints as webhooks
+from .auth import require_role
 from .management import management_blueprint
 
 blp = management_blueprint("webhooks", __name__,

@@ -2,7 +2,7 @@
 
 No credentials: the publishable key in the path picks the touchpoint (and so
 the tenant). Only the touchpoint's allowed origins get a CORS grant; bodies are
-small; each IP is rate-limited per touchpoint.
+small; each address is rate-limited per touchpoint.
 """
 
 from __future__ import annotations
@@ -11,9 +11,14 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import abort
 
+from ..collection import comments, displays, intake, survey, tokens
 from ..core.database import commit
+from ..core.http import cors
 from ..core.http.rate_limit import limiter, per_address_and_touchpoint, read_limit, submit_limit
-from ..collection import conversation as collection, intake, tokens as links, touchpoint_cards
+from ..core.http.smorest import Blueprint
+from ..core.tenancy import set_tenant
+from ..customers.identity import find_customer
+from ..journeys.touchpoints import live_touchpoint
 from ..schemas.widget import (
     CommentSchema,
     DisplaySchema,
@@ -22,9 +27,6 @@ from ..schemas.widget import (
     SurveyArgs,
     WidgetSurveySchema,
 )
-from ..core.tenancy import set_tenant
-from ..core.http import cors
-from ..core.http.smorest import Blueprint
 
 blp = Blueprint("widget", __name__, url_prefix="/w",
                 description="Public survey routes for the embeddable widget (publishable key, no auth).")
@@ -34,58 +36,27 @@ IDEMPOTENCY_KEY_MAX = 255
 
 @blp.before_request
 def _find_touchpoint():
-    # Every answer passes here: the request and g are looked up once, not per attribute.
-    req, ctx = request._get_current_object(), g._get_current_object()
     # Bodies from anonymous browsers stay small: 16 KB, answered with 413.
-    req.max_content_length = current_app.config["WIDGET_MAX_BODY_BYTES"]
-    ctx.card = ctx.touchpoint = None
-    pk = (req.view_args or {}).get("pk")
+    request.max_content_length = current_app.config["WIDGET_MAX_BODY_BYTES"]
+    g.touchpoint = None
+    pk = (request.view_args or {}).get("pk")
     if pk is None:
         return
-    method = req.method
-    if method == "GET":
-        ctx.touchpoint = collection.touchpoint_by_key(pk)  # the survey is drawn from the row itself
-        ctx.card = touchpoint_cards.card_of(ctx.touchpoint)
-    else:
-        # Answers, impressions and preflights come by the thousand: a card a few seconds old
-        # serves them, and whatever stores an answer checks it again (touchpoint_cards).
-        ctx.card = touchpoint_cards.card_for_key(pk, fresh=method == "PATCH")
-    set_tenant(ctx.card.organization_id)
-    ctx.origin_allowed = _origin_allowed(fresh=method in ("GET", "PATCH"))
-    if method in ("POST", "PATCH") and not ctx.origin_allowed:
-        _refuse_origin()
-
-
-def _origin_allowed(*, fresh: bool) -> bool:
-    allowed = cors.origin_allowed(g.card)
-    if allowed or fresh:
-        return allowed
-    # A refusal is decided on fresh facts: the origin may have been allowed a moment ago.
-    g.card = touchpoint_cards.card_for_key(g.card.publishable_key, fresh=True)
-    return cors.origin_allowed(g.card)
-
-
-def _admit_origin(card: touchpoint_cards.TouchpointCard) -> None:
-    """The origin rule again, for the fresh card intake read when the cached one was stale."""
-    g.card = card
-    g.origin_allowed = cors.origin_allowed(card)
-    if not g.origin_allowed:
-        _refuse_origin()
-
-
-def _refuse_origin():
-    abort(403, message=f"Origin {request.headers.get('Origin')} may not send answers to this touchpoint; "
-                       "add it to the touchpoint's allowed_origins.")
+    g.touchpoint = live_touchpoint(pk)
+    set_tenant(g.touchpoint.organization_id)
+    g.origin_allowed = cors.origin_allowed(g.touchpoint)
+    if request.method in ("POST", "PATCH") and not g.origin_allowed:
+        abort(403, message=f"Origin {request.headers.get('Origin')} may not send answers to this touchpoint; "
+                           "add it to the touchpoint's allowed_origins.")
 
 
 @blp.after_request
 def _cors(response):
     # "No survey for this key" is the same answer for every origin, and a widget that can read it
     # drops the answer instead of retrying it on every page load for a week.
-    ctx = g._get_current_object()
-    card = ctx.get("card")
-    unknown_key = response.status_code == 404 and card is None
-    return cors.add_cors_headers(response, unknown_key or (card is not None and ctx.get("origin_allowed", False)))
+    touchpoint = g.get("touchpoint")
+    unknown_key = response.status_code == 404 and touchpoint is None
+    return cors.add_cors_headers(response, unknown_key or (touchpoint is not None and g.get("origin_allowed", False)))
 
 
 def _languages() -> list[str]:
@@ -93,15 +64,15 @@ def _languages() -> list[str]:
     return wanted + [lang for lang, _ in request.accept_languages]
 
 
-def _submitted_body(response_id: int, touchpoint_id: int, score: int, comment: str | None, prompt: str) -> dict:
-    token, expires_at = links.edit_token(response_id, touchpoint_id)
+def _submitted_body(response, survey_version) -> dict:
+    token, expires_at = tokens.edit_token(response.id, response.touchpoint_id)
     return {
-        "id": response_id,
-        "score": score,
-        "comment": comment,
+        "id": response.id,
+        "score": response.score,
+        "comment": response.comment,
         "edit_token": token,
         "edit_token_expires_at": expires_at,
-        "follow_up_prompt": prompt,
+        "follow_up_prompt": survey.follow_up_prompt(survey_version, response.metric, response.score, _languages()),
     }
 
 
@@ -125,8 +96,8 @@ class Survey(MethodView):
     @blp.response(200, WidgetSurveySchema)
     def get(self, args, pk):
         """The survey to show, with `suppressed: true` when this customer was asked too recently."""
-        customer = collection.find_customer(args.get("customer_id"), args.get("customer_email"))
-        return collection.survey_for(g.touchpoint, customer=customer, languages=_languages())
+        customer = find_customer(args.get("customer_id"), args.get("customer_email"))
+        return survey.survey_for(g.touchpoint, customer=customer, languages=_languages())
 
 
 @blp.route("/<pk>/responses")
@@ -144,13 +115,9 @@ class Responses(MethodView):
             # A bot filled the invisible field: look successful, store nothing.
             return {"id": None, "score": data["score"], "comment": None, "edit_token": None,
                     "edit_token_expires_at": None, "follow_up_prompt": ""}
-        digest = intake.request_digest(data)
-        submission = intake.submit_response(g.card, idempotency_key=key, digest=digest, admit=_admit_origin, **data)
-        stored = submission.response
-        # Accept-Language matters only to a survey with translations (and parsing it is not free).
-        languages = _languages() if stored.survey.translations else []
-        body = _submitted_body(stored.id, stored.touchpoint_id, stored.score, stored.comment,
-                               collection.follow_up_prompt(stored.survey, stored.metric, stored.score, languages))
+        submission = intake.submit_response(g.touchpoint, idempotency_key=key, digest=intake.request_digest(data),
+                                            **data)
+        body = _submitted_body(submission.response, submission.survey)
         commit()
         headers = {"Idempotent-Replayed": "true"} if submission.replayed else {}
         return body, 201, headers
@@ -168,10 +135,8 @@ class ResponseComment(MethodView):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             abort(401, message="Send the edit_token from the 201 answer as 'Authorization: Bearer …'.")
-        response = collection.add_comment(g.card, response_id, token.strip(), data["comment"])
-        body = _submitted_body(response.id, response.touchpoint_id, response.score, response.comment,
-                               collection.follow_up_prompt(response.survey_version, response.metric, response.score,
-                                                           _languages()))
+        response = comments.add_comment(g.touchpoint, response_id, token.strip(), data["comment"])
+        body = _submitted_body(response, response.survey_version)
         commit()
         return body
 
@@ -185,6 +150,6 @@ class Displays(MethodView):
     @blp.response(202)
     def post(self, data, pk):
         """Count an impression (the response rate's denominator); starts the fatigue window."""
-        collection.record_display(g.card, customer=data["customer"])
+        displays.record_display(g.touchpoint, customer=data["customer"])
         commit()
         return {"recorded": True}

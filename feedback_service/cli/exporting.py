@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 
-from .common import ID, require_schema
 from ..exports import bulk as export_service
+from .common import ID, require_schema
 
 FORMAT = click.option("--format", "export_format", type=click.Choice(export_service.FORMATS), default="csv",
                       show_default=True, help="CSV (a header line first) or JSON Lines.")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Response, Touchpoint
+from ..sentiment.jobs import rescore as rescore_batch
 from ..sentiment.scoring import BATCH
-from ..sentiment.scoring import rescore as rescore_batch
 from .common import ID, require_schema
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from ..models import Response
-from ..core.pagination import Page, paginate
 from ..core.lookup import get_or_404
+from ..core.pagination import Page, paginate
 from ..core.sync_window import settled
+from ..extensions import db
+from ..models import Response
 
 
 def list_responses(*, touchpoint_id: int | None = None, customer_id: int | None = None,
@@ -34,3 +36,17 @@ def list_responses(*, touchpoint_id: int | None = None, customer_id: int | None 
 
 def get_response(response_id: int) -> Response:
     return get_or_404(Response, response_id, what="response")
+
+
+RECENT_RESPONSES = 25
+
+
+def recent_responses(touchpoint_id: int, limit: int = RECENT_RESPONSES) -> list[Response]:
+    """A touchpoint's latest answers, newest first, with their customers: what its page shows."""
+    return list(db.session.scalars(
+        select(Response)
+        .where(Response.touchpoint_id == touchpoint_id)
+        .options(selectinload(Response.customer))
+        .order_by(Response.created_at.desc(), Response.id.desc())
+        .limit(limit)
+    ))

@@ -1,4 +1,4 @@
-"""Signed tokens: the widget's comment token and email one-click links.
+"""Signed tokens: the widget's comment token, email one-click links and the hosted form's nonce.
 
 Both are itsdangerous signatures over small payloads, so nothing is stored and
 nothing can be forged or moved to another response, touchpoint or customer.
@@ -6,14 +6,16 @@ nothing can be forged or moved to another response, touchpoint or customer.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from ..models import Touchpoint, utcnow
+from ..journeys.embedding import hosted_url
 from ..journeys.surveys import METRICS
+from ..models import Touchpoint, utcnow
 
 EDIT_TOKEN_TTL = timedelta(minutes=30)
 # The hosted page's comment box is often left open while the customer does something else.
@@ -22,22 +24,13 @@ EMAIL_LINK_TTL = timedelta(days=30)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    # Every answer gets an edit token: one serializer per app and purpose, not one per token.
-    serializers = current_app.extensions.setdefault("feedback_serializers", {})
-    key = (purpose, current_app.config["SECRET_KEY"])
-    if key not in serializers:
-        serializers[key] = URLSafeTimedSerializer(key[1], salt=f"feedback-service/{purpose}")
-    return serializers[key]
+    # A salt per purpose: a token made for one use is refused by every other.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"feedback-service/{purpose}")
 
 
 def _edit_signer() -> TimestampSigner:
-    # Every answer gets one: two ids need no JSON, compression or base64 around them, only
-    # the signature and its time (itsdangerous' serializer costs five times as much).
-    signers = current_app.extensions.setdefault("feedback_serializers", {})
-    key = ("edit-signer", current_app.config["SECRET_KEY"])
-    if key not in signers:
-        signers[key] = TimestampSigner(key[1], salt="feedback-service/edit")
-    return signers[key]
+    # Two ids need no JSON around them: the signed text is "<response id>-<touchpoint id>".
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="feedback-service/edit")
 
 
 def edit_token(response_id: int, touchpoint_id: int) -> tuple[str, object]:
@@ -74,7 +67,7 @@ def read_email_link_token(token: str, touchpoint: Touchpoint, max_age: timedelta
 def email_links(touchpoint: Touchpoint, *, customer_id: str | None, customer_email: str | None) -> dict:
     """One link per score for an email; a click records that score."""
     token = email_link_token(touchpoint, customer_id=customer_id, customer_email=customer_email)
-    base = f"{current_app.config['PUBLIC_BASE_URL']}/s/{touchpoint.publishable_key}"
+    base = hosted_url(touchpoint)
     metric = METRICS[touchpoint.survey.metric]
     return {
         "token": token,
@@ -86,8 +79,6 @@ def email_links(touchpoint: Touchpoint, *, customer_id: str | None, customer_ema
 
 def form_token() -> str:
     """A signed nonce for the hosted form: its idempotency key, so a double submit stores once."""
-    import secrets
-
     return _serializer("hosted-form").dumps(secrets.token_urlsafe(16))
 
 
@@ -96,8 +87,3 @@ def read_form_token(token: str) -> str | None:
         return _serializer("hosted-form").loads(token, max_age=86400)
     except (BadSignature, SignatureExpired):
         return None
-
-
-def console_url(path: str) -> str:
-    """An absolute link into the staff console: an email has no page to be relative to."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"

@@ -14,8 +14,8 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from ..core.errors import ServiceError
-from ..extensions import db
 from ..core.tenancy import set_tenant
+from ..extensions import db
 from . import formatting
 from .forms import LogoutForm
 from .identity import login_manager

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from werkzeug.exceptions import UnprocessableEntity
 
-from ..customers import identity as customers
+from ..customers import timeline as customers
 from .blueprint import bp
 
 

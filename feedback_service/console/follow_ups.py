@@ -17,8 +17,9 @@ from flask_wtf import FlaskForm
 
 from ..core.database import commit
 from ..core.errors import Conflict, Invalid
+from ..customers.timeline import timeline
 from ..extensions import db
-from ..loop import queries as follow_up_queries, workflow as follow_ups
+from ..loop import inbox, workflow
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import AssignForm, NoteForm, ReplyForm, TransitionForm, check_csrf
@@ -34,8 +35,10 @@ def _actor() -> str:
 
 
 def _page(follow_up_id: int, *, status: int = 200, error: str | None = None, **forms: FlaskForm):
-    view = follow_up_queries.follow_up_view(follow_up_id)
+    view = inbox.follow_up_view(follow_up_id)
     follow_up = view.follow_up
+    # The customer's first page, across touchpoints: nobody asks them to repeat their story.
+    history = timeline(view.customer) if view.customer is not None else None
     transition_form = forms.get("transition_form") or TransitionForm(formdata=None)
     transition_form.fill_choices(view.root_causes)
     assign_form = forms.get("assign_form") or AssignForm(formdata=None, owner_id=follow_up.owner_id)
@@ -44,6 +47,8 @@ def _page(follow_up_id: int, *, status: int = 200, error: str | None = None, **f
     return render_template(
         "console/follow_up.html",
         view=view,
+        timeline=history.items if history is not None else [],
+        timeline_next_cursor=history.next_cursor if history is not None else None,
         follow_up=follow_up,
         response=follow_up.response,
         transition_form=transition_form,
@@ -102,7 +107,7 @@ def transition_follow_up(follow_up_id: int):
         return _form_refused(follow_up_id, "transition_form", form)
     return _work(
         follow_up_id, "transition_form", form,
-        lambda: follow_ups.transition(follow_up_id, form.status.data, _actor(), note=form.note.data,
+        lambda: workflow.transition(follow_up_id, form.status.data, _actor(), note=form.note.data,
                                       root_cause=form.chosen_root_cause()),
         lambda moved: (f"Follow-up #{moved.id} is now {formatting.status(moved.status).lower()}"
                        + (f" (root cause: {moved.root_cause})." if moved.status == "resolved" else "."), "success"),
@@ -117,7 +122,7 @@ def assign_follow_up(follow_up_id: int):
         return _form_refused(follow_up_id, "assign_form", form)
     return _work(
         follow_up_id, "assign_form", form,
-        lambda: follow_ups.assign(follow_up_id, form.owner_id.data, _actor()),
+        lambda: workflow.assign(follow_up_id, form.owner_id.data, _actor()),
         lambda assigned: (f"Follow-up #{assigned.id} is owned by "
                           f"{assigned.owner.name or assigned.owner.email}.", "success"),
     )
@@ -131,7 +136,7 @@ def note_follow_up(follow_up_id: int):
         return _form_refused(follow_up_id, "note_form", form)
     return _work(
         follow_up_id, "note_form", form,
-        lambda: follow_ups.add_note(follow_up_id, form.body.data, _actor()),
+        lambda: workflow.add_note(follow_up_id, form.body.data, _actor()),
         lambda noted: ("Your note is in the activity log.", "success"),
     )
 
@@ -144,7 +149,7 @@ def reply_follow_up(follow_up_id: int):
         return _form_refused(follow_up_id, "reply_form", form)
     return _work(
         follow_up_id, "reply_form", form,
-        lambda: follow_ups.reply(follow_up_id, form.message.data, _actor()),
+        lambda: workflow.reply(follow_up_id, form.message.data, _actor()),
         lambda outcome: ((KEPT_AS_NOTE, "warning") if outcome.kept_as_note else
                          (f"Your reply to {outcome.sent_to} is recorded; its delivery is shown under Emails.",
                           "success")),

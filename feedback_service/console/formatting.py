@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..models import utcnow
 from ..journeys.surveys import METRICS
+from ..models import utcnow
 
 METRIC_NAMES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
 METRIC_HEADLINES = {
-    "csat": "share of answers 4–5",
+    "csat": "share of answers {top}–{high}",
     "nps": "% promoters − % detractors",
-    "ces": "share of answers 5–7",
+    "ces": "share of answers {top}–{high}",
 }
 BAND_LABELS = {"healthy": "Healthy", "at_risk": "At risk", "hurting": "Hurting", "no_data": "No answers"}
 CHANNEL_LABELS = {"in_store": "In store", "app": "App", "web": "Web", "email": "Email", "phone": "Phone",
@@ -49,7 +49,8 @@ def metric_scale(metric: str) -> str:
 
 
 def metric_headline(metric: str) -> str:
-    return METRIC_HEADLINES.get(metric, "")
+    definition = METRICS[metric]
+    return METRIC_HEADLINES.get(metric, "").format(top=definition.top_box_min, high=definition.high)
 
 
 def band(band_name: str) -> str:
@@ -77,8 +78,7 @@ def score_class(metric: str, score: int) -> str:
     definition = METRICS[metric]
     if definition.is_low(score):
         return "score-low"
-    top = {"csat": 4, "nps": 9, "ces": 5}[metric]
-    return "score-high" if score >= top else "score-mid"
+    return "score-high" if definition.is_top_box(score) else "score-mid"
 
 
 def when(moment: datetime | None) -> str:

@@ -18,11 +18,11 @@ from flask import current_app
 from flask_login import LoginManager
 from sqlalchemy import select
 
-from ..core import security
 from ..api.auth import ROLE_RANK
+from ..core import security
+from ..core.tenancy import tenant_scope
 from ..extensions import db
 from ..models import Organization, User, utcnow
-from ..core.tenancy import tenant_scope
 
 log = logging.getLogger(__name__)
 

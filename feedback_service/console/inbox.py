@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user
 
+from ..loop import inbox as follow_ups
 from ..models import utcnow
-from ..loop import queries as follow_up_queries
 from .blueprint import bp
 from .forms import InboxFilterForm
 
@@ -40,11 +40,10 @@ def _filters(form: InboxFilterForm) -> tuple[dict, dict]:
 @bp.get("/inbox")
 def inbox():
     form = InboxFilterForm(formdata=request.args)
-    form.fill_choices(follow_up_queries.inbox_filter_options())
+    form.fill_choices(follow_ups.inbox_filter_options())
     form.clean()
     service_filters, query = _filters(form)
     now = utcnow()
-    page = follow_up_queries.inbox(**service_filters, page=request.args.get("page", 1, type=int), now=now)
+    page = follow_ups.inbox(**service_filters, page=request.args.get("page", 1, type=int), now=now)
     return render_template("console/inbox.html", form=form, page=page, query=query, now=now,
-                           is_overdue=follow_up_queries.is_overdue,
-                           counts=follow_up_queries.inbox_counts(current_user.id, now=now), quick_views=QUICK_VIEWS)
+                           counts=follow_ups.inbox_counts(current_user.id, now=now), quick_views=QUICK_VIEWS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from ..analytics import journey_map as journey_maps
+from ..analytics.figures import THRESHOLDS
 from . import formatting
 from .blueprint import bp
 from .map_drawing import draw
@@ -21,4 +22,4 @@ def journey(journey_id: int):
     journey_map = journey_maps.journey_map(journey_id)
     return render_template("console/journey.html", map=journey_map,
                            drawing=draw(journey_map, formatting.channel),
-                           thresholds=journey_maps.THRESHOLDS, window_days=journey_maps.WINDOW.days)
+                           thresholds=THRESHOLDS, window_days=journey_maps.WINDOW.days)

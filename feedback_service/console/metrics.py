@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import render_template, request
 
-from ..models import utcnow
 from ..loop.metrics import loop_dashboard
+from ..models import utcnow
 from .blueprint import bp
 
 # The periods offered: (value in the URL, label, days; None for all time).

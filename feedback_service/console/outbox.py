@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..loop import queries as follow_up_queries
+from ..mail import outbox as emails
 from .blueprint import bp, require_role
 
 
@@ -16,8 +16,8 @@ from .blueprint import bp, require_role
 @require_role("admin")
 def outbox():
     status = request.args.get("status", "")
-    if status not in follow_up_queries.EMAIL_STATUSES:
+    if status not in emails.STATUSES:
         status = ""
-    page = follow_up_queries.outbox(status=status or None, page=request.args.get("page", 1, type=int))
+    page = emails.outbox(status=status or None, page=request.args.get("page", 1, type=int))
     return render_template("console/outbox.html", page=page, status=status,
-                           counts=follow_up_queries.outbox_counts(), statuses=follow_up_queries.EMAIL_STATUSES)
+                           counts=emails.outbox_counts(), statuses=emails.STATUSES)

@@ -14,10 +14,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..accounts import organizations, staff
 from ..core.database import commit
 from ..extensions import db
 from ..models import ApiKey, Team, User
-from ..accounts import organizations, staff
 from .blueprint import bp, require_role
 from .forms import ApiKeyForm, DigestPreferenceForm, RevokeApiKeyForm, check_csrf
 

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from flask import flash, redirect, render_template, url_for
 
-from ..core.database import commit
-from ..extensions import db
-from ..models import Response, Touchpoint
 from ..analytics import journey_map
 from ..collection import tokens as links
-from ..journeys import touchpoints
+from ..collection.responses import recent_responses
+from ..core.database import commit
 from ..core.lookup import get_or_404
+from ..core.urls import public_url
+from ..journeys import embedding, touchpoints
+from ..models import Touchpoint
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import EmailLinksForm, FollowUpPolicyForm, check_csrf
 
-RECENT_RESPONSES = 25
-
-
-def recent_responses(touchpoint_id: int, limit: int = RECENT_RESPONSES) -> list[Response]:
-    return list(db.session.scalars(
-        select(Response)
-        .where(Response.touchpoint_id == touchpoint_id)
-        .options(selectinload(Response.customer))
-        .order_by(Response.created_at.desc(), Response.id.desc())
-        .limit(limit)
-    ))
-
 
 def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None = None, status: int = 200,
           policy_form: FollowUpPolicyForm | None = None):
-    base = current_app.config["PUBLIC_BASE_URL"]
     policy_form = policy_form or FollowUpPolicyForm(formdata=None, follow_up_policy=touchpoint.follow_up_policy)
     return render_template(
         "console/touchpoint.html",
@@ -40,9 +26,9 @@ def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None =
         survey=touchpoint.survey,
         station=journey_map.touchpoint_station(touchpoint),
         window_days=journey_map.WINDOW.days,
-        embed_snippet=touchpoints.embed_snippet(touchpoint),
-        hosted_url=touchpoints.hosted_url(touchpoint),
-        api_call=(f"curl -X POST {base}/api/v1/touchpoints/{touchpoint.id}/email-links \\\n"
+        embed_snippet=embedding.embed_snippet(touchpoint),
+        hosted_url=embedding.hosted_url(touchpoint),
+        api_call=(f"curl -X POST {public_url(f'/api/v1/touchpoints/{touchpoint.id}/email-links')} \\\n"
                   "  -H 'Authorization: Bearer sk_…' \\\n"
                   "  -H 'Content-Type: application/json' \\\n"
                   "  -d '{\"customer_email\": \"ada@example.com\"}'"),

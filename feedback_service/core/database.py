@@ -1,23 +1,22 @@
-"""Engine setup that differs per database, and the commit point of a unit of work."""
+"""The database: engine setup that differs per database, and the commit point of a unit of work.
+
+Features flush and never commit; the adapter (a view, a job, a command) commits
+with ``commit``, which hands over the jobs the transaction asked for.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import ARRAY, Integer, any_, bindparam, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import Pool
 
 from ..extensions import db
-
-
-# A pooled connection idle longer than this is pinged before use (see _ping_if_idle).
-PING_AFTER_IDLE_SECONDS = 1.0
+from .jobs import dispatch_pending
 
 
 def engine_options(uri: str) -> dict:
@@ -25,39 +24,9 @@ def engine_options(uri: str) -> dict:
         # Several gunicorn workers share the file: wait for the write lock
         # instead of failing with "database is locked".
         return {"connect_args": {"timeout": 15}}
-    return {}
-
-
-@event.listens_for(Pool, "checkin")
-def _note_checkin(dbapi_connection, connection_record) -> None:
-    connection_record.info["checked_in_at"] = time.monotonic()
-
-
-@event.listens_for(Pool, "checkout")
-def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
-    """Pessimistic disconnect handling, for connections that have been idle a while.
-
-    ``pool_pre_ping`` would add a round trip to every request. A connection
-    handed back a moment ago, as every one is under load, was working then; one
-    idle for longer (PostgreSQL may have restarted meanwhile) is pinged, and a
-    dead one is replaced before anyone uses it: raising DisconnectionError
-    makes the pool retry with a fresh connection.
-    """
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    idle_since = connection_record.info.get("checked_in_at")
-    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT 1")
-        finally:
-            cursor.close()
-        # The ping opened a transaction (the driver's autobegin); end it as the pool would.
-        dbapi_connection.rollback()
-    except Exception as error:
-        raise DisconnectionError(f"stale pooled connection: {error}") from error
+    # A pooled connection is checked before use, so one PostgreSQL dropped (a restart, a
+    # failover) is replaced instead of failing the request that drew it.
+    return {"pool_pre_ping": True}
 
 
 def init_database(app: Flask) -> None:
@@ -118,16 +87,8 @@ def commit() -> None:
     Jobs are dispatched only after the commit, so a worker never looks for a row
     that is not there yet, and a rolled-back transaction enqueues nothing.
     """
-    from . import jobs
-
-    if not db.session.registry.has():
-        # No session was opened (an answer stored in one statement, its jobs already handed
-        # over): nothing to commit, and opening one only to close it cost a widget answer 4 % of
-        # its CPU.
-        return
-    if db.session().in_transaction():  # an answer stored in one statement left nothing to commit
-        db.session.commit()
-    jobs.dispatch_pending()
+    db.session.commit()
+    dispatch_pending()
 
 
 def render_migration_type(type_, obj, autogen_context):
@@ -148,24 +109,39 @@ def render_migration_type(type_, obj, autogen_context):
     return False
 
 
-@contextmanager
-def held_for_batch(name: str) -> Iterator[dict]:
-    """A dict kept in the session under ``name`` for the block: what a batch reads once and reuses.
+_BATCH = "feedback_batch"
 
-    A block inside another of the same name shares the outer one's dict. Outside
-    any such block ``held(name)`` is None, and callers read afresh each time.
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within, in one transaction: what a feature reads once for the whole batch it keeps (``held``).
+
+    For the worker's batches, which make many changes and commit once: the
+    webhooks' endpoints, a team's members, read at the batch's first use and not
+    again. A batch inside a batch shares the outer one's.
     """
-    held = db.session.info.get(name)
-    if held is not None:
-        yield held  # an outer batch already holds it
+    if _BATCH in db.session.info:
+        yield
         return
-    held = db.session.info[name] = {}
+    db.session.info[_BATCH] = {}
     try:
-        yield held
+        yield
     finally:
-        db.session.info.pop(name, None)
+        db.session.info.pop(_BATCH, None)
 
 
 def held(name: str) -> dict | None:
-    """The dict of the ``held_for_batch(name)`` block under way, if any."""
-    return db.session.info.get(name)
+    """The dict a feature keeps under ``name`` in the batch under way; None outside any batch."""
+    kept = db.session.info.get(_BATCH)
+    return None if kept is None else kept.setdefault(name, {})
+
+
+def dialect_insert(table):
+    """``INSERT`` in the bound database's own dialect, for its ``ON CONFLICT`` clauses.
+
+    PostgreSQL and SQLite spell an upsert the same way; SQLAlchemy gives each
+    dialect its own construct for it.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

@@ -1,10 +1,16 @@
 """Background work: RQ on Redis when ``REDIS_URL`` is set, in-process otherwise.
 
-Services call ``enqueue_after_commit``; ``database.commit`` dispatches after the
-transaction is durable. Dispatch never raises into the caller: a customer's
-answer is already stored, and whatever could not be enqueued is still marked
-pending in the database, where the worker's sweep finds it. In-process, a
-request's jobs run once its response is sent (``_run_inline``).
+Features ask for a job with ``after_commit``; ``database.commit`` dispatches it
+once the transaction is durable, so a worker never looks for a row that is not
+there yet and a rolled-back transaction enqueues nothing. Dispatch never raises
+into the caller: the work is still marked pending in the database, where the
+worker's sweep finds it. In-process, a request's jobs run once its response
+has been sent (``_run_after_response``), so a customer never waits for them.
+
+A drain (``per_window``) serves every change made in a short window with one
+job: its RQ job id names the window, so RQ enqueues it once, and the job looks
+one last time after its window has ended, when every change that found it
+already enqueued has committed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,21 +33,45 @@ from ..extensions import db
 log = logging.getLogger(__name__)
 
 FAILED_JOB_TTL = 7 * 24 * 3600
-# A job that died holding its mark frees it after this long (the sweep catches up sooner).
-MARK_TTL = 120
+# A drain's window: changes committed within one share its job. Its last look waits for the
+# window's end (and a margin for the clocks of other hosts), so this is also its longest wait.
+DRAIN_WINDOW_SECONDS = 0.25
+DRAIN_CLOCK_MARGIN_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class PendingJob:
     func: Callable[..., Any]
-    args: tuple
+    args: tuple = ()
     job_id: str | None = None
     queue: str = "default"
     # Jobs whose effect lives in the database keep no result in Redis; a unique
     # id is then free again the moment the job is done.
     result_ttl: int | None = None
-    # A drain asked for by every request but done by one job at a time: its mark (see ``_ask_once``).
-    once: str | None = None
+    # A drain (``per_window``): its id and its one argument, the window's end, are given at dispatch.
+    per_window: bool = False
+
+
+def per_window(func: Callable[[float | None], Any]) -> PendingJob:
+    """``func(window_end)``, once for every change committed in the current window.
+
+    ``func`` drains everything pending, and once ``window_end`` (a Unix time) has
+    passed, drains again (``after_window``): a change that found this window's
+    job already enqueued committed before the window ended, so that last look
+    takes it. In-process (no Redis) the job runs with ``None``: there is one
+    drain per request, after its response.
+    """
+    return PendingJob(func, per_window=True, result_ttl=0)
+
+
+def after_window(window_end: float | None) -> bool:
+    """Wait for ``window_end`` (and the clock margin); True when the caller should drain once more."""
+    if window_end is None:
+        return False
+    delay = window_end + DRAIN_CLOCK_MARGIN_SECONDS - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    return True
 
 
 def redis_connection() -> redis.Redis | None:
@@ -68,14 +97,6 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=connection)
 
 
-def others_waiting() -> bool:
-    """Other jobs are queued: a lingering job gives the worker back to them."""
-    try:
-        return any(get_queue(name).count for name in current_app.config["RQ_QUEUES"])
-    except Exception:
-        return True
-
-
 def enqueue_after_commit(
     func: Callable[..., Any], *args: Any, job_id: str | None = None, queue: str = "default",
     result_ttl: int | None = None,
@@ -85,7 +106,7 @@ def enqueue_after_commit(
 
 
 def after_commit(job: PendingJob) -> None:
-    """``job`` once the current transaction commits (``enqueue_after_commit``, for a built job)."""
+    """``job`` once the current transaction commits."""
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback, too, has a transaction to end
@@ -110,67 +131,28 @@ def dispatch_pending() -> None:
 def dispatch(job: PendingJob) -> None:
     if not current_app.config.get("REDIS_URL"):
         _run_inline(job)
-    elif job.once:
-        _ask_once(job)
+    elif job.per_window:
+        _enqueue_for_window(job)
     else:
         _enqueue_rq(job)
 
 
-def _ask_once(job: PendingJob) -> None:
-    """Enqueue a drain unless one is already waiting or running.
+def _enqueue_for_window(job: PendingJob) -> None:
+    """Enqueue the drain of the current window, unless this process already has.
 
-    The job's mark is a key set with NX just before enqueueing, and deleted by
-    the job (``release``) when it is done. A job releases its mark and then
-    drains once more, so whatever a request committed before finding the mark
-    taken is always taken too: that request committed before it looked, and the
-    job looks again after the mark is gone.
-
-    A busy web process does not ask Redis on every answer: having seen the mark
-    taken (or taken it), it trusts that for ``DRAIN_MARK_MEMO_SECONDS``. That
-    holds because ``release`` waits as long before the job's last look: an
-    answer that skipped asking committed less than the memo after its process
-    saw the mark, which was before the mark was given back.
+    This process enqueued it (or found it enqueued) earlier in the window: that
+    job's last look, after the window, takes this commit too. Remembering so
+    saves a Redis round trip on every answer but the first of each window.
     """
-    mark = f"feedback:asked:{job.once}"
-    memo = current_app.config["DRAIN_MARK_MEMO_SECONDS"]
-    seen = _marks_seen()
-    looked = time.monotonic()  # before asking: the mark was seen no earlier than this
-    if memo and looked - seen.get(mark, -memo) < memo:
-        return  # seen taken a moment ago: its drain has yet to look for the last time
-    try:
-        if not redis_connection().set(mark, "1", nx=True, ex=MARK_TTL):
-            seen[mark] = looked
-            return  # a drain is waiting or under way: it takes this commit too
-    except Exception:
-        log.warning("could not ask for %s; the sweep will", job.once, exc_info=True)
+    window = int(time.time() // DRAIN_WINDOW_SECONDS)
+    name = f"{job.func.__module__}.{job.func.__name__}"
+    enqueued = current_app.extensions.setdefault("feedback_drain_windows", {})
+    if enqueued.get(name) == window:
         return
-    if _enqueue_rq(job):
-        seen[mark] = looked
-    else:
-        with suppress(Exception):
-            redis_connection().delete(mark)  # so the next request asks again
-
-
-def _marks_seen() -> dict[str, float]:
-    """When this process last saw each drain's mark taken (``time.monotonic``)."""
-    return current_app.extensions.setdefault("feedback_redis", {}).setdefault("marks_seen", {})
-
-
-def release(once: str) -> None:
-    """The drain asked for under ``once`` is about to look one last time: later commits ask anew.
-
-    Returns once the mark has been gone for ``DRAIN_MARK_MEMO_SECONDS``: by then
-    every request that skipped asking because its process saw the mark a moment
-    ago has committed, and the caller's last look finds its answer.
-    """
-    with suppress(Exception):
-        redis_connection().delete(f"feedback:asked:{once}")
-    _wait_out_memo(current_app.config["DRAIN_MARK_MEMO_SECONDS"])
-
-
-def _wait_out_memo(seconds: float) -> None:
-    if seconds:
-        time.sleep(seconds)
+    window_end = (window + 1) * DRAIN_WINDOW_SECONDS
+    job_id = f"{name.replace('.', '-')}-window-{window}"  # RQ ids are letters, digits, - and _
+    if _enqueue_rq(PendingJob(job.func, (window_end,), job_id, job.queue, job.result_ttl)):
+        enqueued[name] = window
 
 
 def _enqueue_rq(job: PendingJob) -> bool:
@@ -232,8 +214,9 @@ def _run_after_response(response):
 
 def _run_now(job: PendingJob) -> None:
     # On a fresh transaction, after the caller's commit.
+    args = (None,) if job.per_window else job.args
     try:
-        job.func(*job.args)
+        job.func(*args)
     except Exception:
         db.session.rollback()
-        log.exception("in-process job %s%s failed; the sweep will retry", job.func.__name__, job.args)
+        log.exception("in-process job %s%s failed; the sweep will retry", job.func.__name__, args)

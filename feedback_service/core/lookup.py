@@ -6,9 +6,9 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from .errors import Invalid, NotFound
 from ..extensions import db
 from ..models.base import MAX_ID
+from .errors import Invalid, NotFound
 
 T = TypeVar("T")
 
@@ -43,5 +43,6 @@ def resolve_references(model: type[T], ids: list[int], field: str) -> list[T]:
     found = {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(possible)))}
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise Invalid(field, f"No {model.__name__.lower()} with id {', '.join(map(str, missing))} in this organisation.")
+        ids = ", ".join(map(str, missing))
+        raise Invalid(field, f"No {model.__name__.lower()} with id {ids} in this organisation.")
     return [found[i] for i in wanted]

@@ -18,6 +18,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from math import ceil
 from typing import Any
 
 from flask_smorest import abort
@@ -173,3 +174,45 @@ def _after(columns, values, descending: bool):
         step = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal_prefix, step))
     return or_(*clauses)
+
+
+# ---- Numbered pages, for people: the console's lists ---------------------------
+
+@dataclass
+class NumberedPage:
+    """One page of a list shown with page numbers: its rows, and where it sits in the whole."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_number(self) -> int:
+        """The 1-based position of the page's first row in the whole list (0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_number(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+
+def numbered(query, count_query, page: int, per_page: int) -> NumberedPage:
+    """One page of ``query`` by its number (a page past the end shows the last), with the total."""
+    total = db.session.scalar(count_query) or 0
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return NumberedPage(items=items, total=total, page=page, per_page=per_page)

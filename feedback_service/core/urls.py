@@ -1,4 +1,5 @@
-"""Hosts, ports and origins taken apart strictly, and written the one way browsers send them.
+"""The service's own public URLs; hosts, ports and origins taken apart strictly, and written the one way
+browsers send them.
 
 Both the touchpoints' allowed origins and the webhook URLs go through here, so
 one rule decides what a host is: an IPv4 address in dotted-quad form, a
@@ -15,6 +16,7 @@ import ipaddress
 import re
 
 import idna  # already required by email-validator
+from flask import current_app
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_ORIGIN_LENGTH = 255
@@ -25,6 +27,12 @@ _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)")
 _AUTHORITY = re.compile(r"(?P<host>\[[^\[\]]*\]|[^\[\]:]*)(?::(?P<port>[0-9]{1,5}))?")
 _ORIGIN = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)")
+
+
+def public_url(path: str) -> str:
+    """An absolute URL of this service as customers reach it (``PUBLIC_BASE_URL``): for embed
+    snippets, emails and QR codes, which have no page to be relative to."""
+    return f"{current_app.config['PUBLIC_BASE_URL']}{path}"
 
 
 class BadAddress(ValueError):

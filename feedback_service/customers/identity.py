@@ -1,35 +1,19 @@
-"""One customer across every touchpoint and channel."""
+"""Who answered: one customer across every touchpoint and channel, found by id or email, made on first sight."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select, update
 
-from ..extensions import db
-from ..models import Customer, Response, Touchpoint, utcnow
-from ..core.pagination import MAX_LIMIT, Page, paginate
+from ..core.database import dialect_insert
 from ..core.tenancy import current_tenant_id
-from ..core.lookup import get_or_404
+from ..extensions import db
+from ..models import Customer, utcnow
 
-
-def list_customers(*, external_id: str | None = None, email: str | None = None,
-                   limit: int | None = None, cursor: str | None = None) -> Page:
-    query = select(Customer)
-    if external_id is not None:
-        query = query.where(Customer.external_id == external_id)
-    if email is not None:
-        query = query.where(Customer.email == email.strip().lower())
-    return paginate(query, [(Customer.id, int)], descending=True, limit=limit, cursor=cursor)
-
-
-def get_customer(customer_id: int) -> Customer:
-    return get_or_404(Customer, customer_id, what="customer")
+_table = Customer.__table__
+_RETURNED = (_table.c.id, _table.c.external_id, _table.c.email)
 
 
 @dataclass(frozen=True)
@@ -92,148 +76,49 @@ def resolve_customer_ref(organization_id: int, *, external_id: str | None, email
 
 def _upsert(connection, organization_id: int, external_id: str | None, email: str | None,
             seen_at: datetime) -> CustomerRef:
-    statement = _statements(connection.dialect.name).upsert_by_external_id if external_id \
-        else _statements(connection.dialect.name).upsert_by_email
-    row = connection.execute(statement, {"org": organization_id, "external_id": external_id, "email": email,
-                                         "seen_at": seen_at}).one()
-    return CustomerRef(*row)
+    key = _table.c.external_id if external_id else _table.c.email
+    statement = _new(organization_id, external_id, email, seen_at).on_conflict_do_update(
+        index_elements=[_table.c.organization_id, key], set_=_seen_bounds(connection.dialect.name, seen_at))
+    return CustomerRef(*connection.execute(statement.returning(*_RETURNED)).one())
 
 
 def _matching(connection, organization_id: int, external_id: str, email: str):
-    return connection.execute(_statements(connection.dialect.name).matching,
-                              {"org": organization_id, "external_id": external_id, "email": email}).all()
+    return connection.execute(select(*_RETURNED).where(
+        _table.c.organization_id == organization_id,
+        (_table.c.external_id == external_id) | (_table.c.email == email))).all()
 
 
 def _insert(connection, organization_id: int, external_id: str | None, email: str | None,
             seen_at: datetime) -> CustomerRef | None:
-    row = connection.execute(_statements(connection.dialect.name).insert, {
-        "org": organization_id, "external_id": external_id, "email": email, "seen_at": seen_at}).first()
+    statement = _new(organization_id, external_id, email, seen_at).on_conflict_do_nothing().returning(*_RETURNED)
+    row = connection.execute(statement).first()
     return CustomerRef(*row) if row else None
 
 
 def _touch(connection, customer_id: int, seen_at: datetime, changes: dict) -> CustomerRef:
-    table = Customer.__table__
-    statement = update(table).where(table.c.id == customer_id).values(
-        **_seen_bounds(connection.dialect.name), **changes).returning(table.c.id, table.c.external_id, table.c.email)
-    return CustomerRef(*connection.execute(statement, {"seen_at": seen_at}).one())
+    statement = update(_table).where(_table.c.id == customer_id).values(
+        **_seen_bounds(connection.dialect.name, seen_at), **changes).returning(*_RETURNED)
+    return CustomerRef(*connection.execute(statement).one())
 
 
-def _seen_bounds(dialect: str) -> dict:
+def _new(organization_id: int, external_id: str | None, email: str | None, seen_at: datetime):
+    return dialect_insert(_table).values(organization_id=organization_id, external_id=external_id, email=email,
+                                         first_seen_at=seen_at, last_seen_at=seen_at)
+
+
+def _seen_bounds(dialect: str, seen_at: datetime) -> dict:
     # Answers can arrive out of order (an offline widget sends yesterday's today).
-    table = Customer.__table__
     least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
-    at = bindparam("seen_at", type_=table.c.first_seen_at.type)
-    return {"first_seen_at": least(table.c.first_seen_at, at), "last_seen_at": greatest(table.c.last_seen_at, at)}
+    at = bindparam("seen_at", seen_at, type_=_table.c.first_seen_at.type)
+    return {"first_seen_at": least(_table.c.first_seen_at, at), "last_seen_at": greatest(_table.c.last_seen_at, at)}
 
 
-@dataclass(frozen=True)
-class _Statements:
-    upsert_by_external_id: object
-    upsert_by_email: object
-    matching: object
-    insert: object
-
-
-@functools.cache
-def _statements(dialect: str) -> _Statements:
-    """Built once per dialect: building a statement costs more than running it."""
-    table = Customer.__table__
-    returning = (table.c.id, table.c.external_id, table.c.email)
-    at = bindparam("seen_at", type_=table.c.first_seen_at.type)
-    new = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(
-        organization_id=bindparam("org", type_=Integer), first_seen_at=at, last_seen_at=at,
-        external_id=bindparam("external_id", type_=table.c.external_id.type),
-        email=bindparam("email", type_=table.c.email.type))
-    upserts = [new.on_conflict_do_update(index_elements=[table.c.organization_id, key], set_=_seen_bounds(dialect))
-               .returning(*returning) for key in (table.c.external_id, table.c.email)]
-    matching = select(*returning).where(
-        table.c.organization_id == bindparam("org"),
-        (table.c.external_id == bindparam("external_id")) | (table.c.email == bindparam("email")))
-    return _Statements(*upserts, matching, new.on_conflict_do_nothing().returning(*returning))
-
-
-# A timeline page holds this many answers (each with its follow-ups) unless the caller asks for
-# fewer: the whole history of most customers, on one page, as before timelines were paged.
-TIMELINE_PAGE_SIZE = MAX_LIMIT
-
-
-@dataclass(frozen=True)
-class AnswerSpan:
-    """How many answers a customer gave, and when the first and the latest came: the whole
-    history's figures, which no one page of the timeline can give."""
-
-    count: int
-    first_at: datetime | None
-    latest_at: datetime | None
-
-
-def answer_span(customer: Customer) -> AnswerSpan:
-    count, first_at, latest_at = db.session.execute(
-        select(func.count(Response.id), func.min(Response.created_at), func.max(Response.created_at))
-        .where(Response.customer_id == customer.id)
-    ).one()
-    return AnswerSpan(count, first_at, latest_at)
-
-
-def timeline(customer: Customer, *, limit: int | None = None, cursor: str | None = None) -> Page:
-    """Everything the customer told us and what we did about it, newest first,
-    with where and how they said it: one page of it.
-
-    A page is ``limit`` of the customer's answers, newest first by when they
-    answered (``created_at``, then id: imports arrive out of order), and the
-    follow-ups of those answers, all sorted by ``at``. The cursor keys on the
-    answers alone, so a follow-up always comes on the page of the answer it is
-    about, whenever it last changed, and a follow-up changing between two pages
-    neither moves nor repeats anything. Its cursor pages this list only: one of
-    ``/responses`` holds the same kinds of values, so it is told apart by its tag.
-    """
-    from ..models import FollowUp
-
-    query = (
-        select(Response)
-        .where(Response.customer_id == customer.id)
-        .options(joinedload(Response.touchpoint).joinedload(Touchpoint.journey),
-                 joinedload(Response.survey_version))
-    )
-    page = paginate(query, [(Response.created_at, datetime), (Response.id, int)], descending=True,
-                    limit=limit or TIMELINE_PAGE_SIZE, cursor=cursor, ordering="timeline")
-    responses = page.items
-    entries = [
-        {
-            "type": "response",
-            "at": response.created_at,
-            "response_id": response.id,
-            "touchpoint_id": response.touchpoint_id,
-            "touchpoint_name": response.touchpoint.name,
-            "journey_id": response.touchpoint.journey_id,
-            "journey_name": response.touchpoint.journey.name,
-            "channel": response.touchpoint.channel,
-            "source": response.source,
-            "metric": response.metric,
-            "question": response.survey_version.question,
-            "score": response.score,
-            "comment": response.comment,
-            "sentiment_label": response.sentiment_label,
-        }
-        for response in responses
-    ]
-    by_response = {response.id: response for response in responses}
-    follow_ups = db.session.scalars(
-        select(FollowUp).where(FollowUp.response_id.in_(list(by_response))).options(joinedload(FollowUp.owner))
-    ).unique().all() if by_response else []
-    entries += [
-        {
-            "type": "follow_up",
-            "at": follow_up.updated_at,
-            "follow_up_id": follow_up.id,
-            "response_id": follow_up.response_id,
-            "touchpoint_id": follow_up.touchpoint_id,
-            "touchpoint_name": by_response[follow_up.response_id].touchpoint.name,
-            "status": follow_up.status,
-            "priority": follow_up.priority,
-            "owner": follow_up.owner.name or follow_up.owner.email if follow_up.owner else None,
-        }
-        for follow_up in follow_ups
-    ]
-    entries.sort(key=lambda entry: entry["at"], reverse=True)
-    return Page(items=entries, next_cursor=page.next_cursor)
+def find_customer(external_id: str | None, email: str | None) -> Customer | None:
+    """Look up without creating: reading a survey must not create people."""
+    if external_id:
+        found = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
+        if found:
+            return found
+    if email:
+        return db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
+    return None

@@ -17,18 +17,21 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from ..extensions import db
-from ..core.jobs import enqueue_after_commit
-from ..models import Organization, Response, utcnow
-from ..sentiment.scoring import score_responses
-from ..core.tenancy import tenant_scope
-from ..customers import identity as customers
-from ..loop import workflow as follow_ups
-from ..journeys import ordering as journeys, touchpoints
 from ..accounts import staff
-from ..journeys.surveys import METRICS
 from ..accounts.organizations import NewOrganization, create_organization
+from ..core.jobs import enqueue_after_commit
+from ..core.security import generate_api_key
+from ..core.tenancy import tenant_scope
 from ..core.urls import bare_origin
+from ..customers.identity import resolve_customer
+from ..extensions import db
+from ..journeys import ordering, touchpoints
+from ..journeys.surveys import METRICS
+from ..loop import workflow
+from ..loop.opening import open_for_response
+from ..models import Organization, Response, User, utcnow
+from ..sentiment.jobs import score_responses
+from ..sentiment.scoring import initial_sentiment
 
 DEMO_NAME = "Stride Shoes (demo)"
 DEMO_ADMIN_EMAIL = "admin@stride-shoes.example"
@@ -91,8 +94,6 @@ def ensure_demo() -> NewOrganization:
     The key and password are derived from SECRET_KEY, so they are the same on
     every run and never stored in the clear.
     """
-    from ..core.security import generate_api_key
-
     password = demo_password()
     existing = find_demo()
     if existing is not None:
@@ -108,8 +109,6 @@ def ensure_demo() -> NewOrganization:
 
 
 def staff_admin():
-    from ..models import User
-
     return db.session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
 
 
@@ -121,7 +120,7 @@ def _seed(organization: Organization) -> None:
         users = [staff.create_user(email=email, name=name, role="agent") for name, email in members]
         teams[team_name] = staff.create_team(name=team_name, member_ids=[u.id for u in users],
                                              lead_id=users[0].id)
-    journey = journeys.create_journey(
+    journey = ordering.create_journey(
         name="Buying shoes online",
         description="From the holiday advert to a return: every step a customer takes with us.",
     )
@@ -148,12 +147,11 @@ def _seed(organization: Organization) -> None:
             comment = rng.choice(bad if metric.is_low(score) else good) if rng.random() < 0.6 else None
             at = now - timedelta(days=rng.uniform(0, 60))
             external_id, email = rng.choice(people)
-            customer = customers.resolve_customer(external_id=external_id, email=email, seen_at=at)
+            customer = resolve_customer(external_id=external_id, email=email, seen_at=at)
             response = Response(
                 touchpoint=touchpoint, survey_version=survey, customer=customer, metric=survey.metric,
                 score=score, comment=comment, context={"demo": True}, source="widget",
-                sentiment_status="pending" if comment else "skipped",
-                sentiment_reason=None if comment else "no_comment",
+                **initial_sentiment(comment),
                 created_at=at, updated_at=at,
             )
             db.session.add(response)
@@ -181,7 +179,7 @@ def _work_the_follow_ups(rng: random.Random, answers: list[Response], now) -> No
     """Open the follow-ups the answers call for, dated like the answers, and close
     the older ones the way a team would: so the inbox and the metrics have a story."""
     for response in sorted(answers, key=lambda r: r.created_at):
-        follow_up = follow_ups.open_for_response(response)
+        follow_up = open_for_response(response)
         if follow_up is None:
             continue
         follow_up.created_at = response.created_at
@@ -193,14 +191,14 @@ def _work_the_follow_ups(rng: random.Random, answers: list[Response], now) -> No
         follow_up.first_action_at = response.created_at + timedelta(hours=rng.uniform(0.5, 30))
         roll = rng.random()
         if roll < 0.55:  # the whole loop: worked on, the customer told, resolved
-            follow_ups.transition(follow_up.id, "in_progress", actor)
-            follow_ups.transition(follow_up.id, "responded", actor, note="Called the customer and explained the fix.")
-            follow_ups.transition(follow_up.id, "resolved", actor,
+            workflow.transition(follow_up.id, "in_progress", actor)
+            workflow.transition(follow_up.id, "responded", actor, note="Called the customer and explained the fix.")
+            workflow.transition(follow_up.id, "resolved", actor,
                                   root_cause=rng.choice(ROOT_CAUSES[response.touchpoint.name]))
             follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(2, 120))
         elif roll < 0.75:
-            follow_ups.transition(follow_up.id, "in_progress", actor)
+            workflow.transition(follow_up.id, "in_progress", actor)
         elif roll < 0.85:
-            follow_ups.transition(follow_up.id, "no_action", actor, note="Praise passed on to the team.")
+            workflow.transition(follow_up.id, "no_action", actor, note="Praise passed on to the team.")
             follow_up.resolved_at = response.created_at + timedelta(hours=rng.uniform(1, 48))
     db.session.flush()

@@ -2,110 +2,52 @@
 
 Events are added to the session of the change that causes them, so they
 commit (or roll back) with it: a consumer never hears of an answer that was
-not stored, and never misses one that was. Payloads carry stable ids and the
-human labels (touchpoint name, question) a consumer needs without a second call.
+not stored, and never misses one that was. Who must hear of an event as it is
+written (the webhooks' fan-out, which owes its deliveries in the same
+transaction) subscribes to ``event_recorded`` (one event, an ORM object not yet
+flushed) or ``events_recorded`` (a batch inserted at once, with their ids).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy import func, insert, literal, select, true, tuple_
 
+from ..core.pagination import DEFAULT_LIMIT, BigInt, Page, decode_cursor, encode_cursor, paginate, parse_cursor
+from ..core.tenancy import current_tenant_id
 from ..extensions import db
 from ..models import Event, utcnow
 from ..models.event import XID8
-from ..core.pagination import (
-    DEFAULT_LIMIT,
-    BigInt,
-    Page,
-    decode_cursor,
-    encode_cursor,
-    paginate,
-    parse_cursor,
-)
-from ..core.tenancy import current_tenant_id
-from ..webhooks import fanout as webhook_fanout
+
+_signals = Namespace()
+#: Sent with ``event`` (an ``Event`` in the session) and its ``organization_id``.
+event_recorded = _signals.signal("event-recorded")
+#: Sent with ``events``: dicts of ``id``, ``organization_id``, ``type``, ``created_at`` and ``data``.
+events_recorded = _signals.signal("events-recorded")
 
 
 def record(event_type: str, data: dict, *, organization_id: int | None = None) -> Event:
-    """Log the event in the caller's transaction, with the webhook deliveries it owes."""
+    """Log the event in the caller's transaction (the tenant's, unless ``organization_id`` says)."""
+    organization_id = organization_id if organization_id is not None else current_tenant_id()
     event = Event(type=event_type, data=data, created_at=utcnow())
     if organization_id is not None:
         event.organization_id = organization_id
     db.session.add(event)
-    webhook_fanout.fan_out(event, organization_id if organization_id is not None else current_tenant_id())
+    event_recorded.send(event, organization_id=organization_id)
     return event
 
 
 def record_many(rows: list[dict]) -> None:
-    """Log many events at once (``organization_id``, ``type``, ``created_at``, ``data`` each),
-    with their webhook deliveries, in the caller's transaction."""
+    """Log many events at once (``organization_id``, ``type``, ``created_at``, ``data`` each), in the
+    caller's transaction: one insert for the batch."""
     if not rows:
         return
-    routes = webhook_fanout.routes_for({row["organization_id"] for row in rows})
     table = Event.__table__
-    if not routes:
-        db.session.execute(insert(table), rows)
-        return
     ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-    webhook_fanout.fan_out_recorded([{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)], routes)
-
-
-def fan_out_inserted(inserted: list, as_event: Callable[[Any], dict]) -> None:
-    """The webhook deliveries owed by events already inserted, in the caller's transaction.
-
-    ``as_event(row)`` gives the event as ``fan_out_recorded`` reads it (``id``,
-    ``organization_id``, ``type`` and enough ``data`` to match endpoints'
-    filters); it is only called when some endpoint may want one, which on a
-    scoring drain is usually never.
-    """
-    routes = webhook_fanout.routes_for({row.organization_id for row in inserted})
-    if routes:
-        webhook_fanout.fan_out_recorded([as_event(row) for row in inserted], routes)
-
-
-def response_payload(response) -> dict:
-    """The payload of a ``response.*`` event for a stored row (``created_payload``'s shape)."""
-    return created_payload(
-        response={"id": response.id, "score": response.score, "metric": response.metric,
-                  "comment": response.comment, "context": response.context, "source": response.source,
-                  "created_at": response.created_at, "sentiment_status": response.sentiment_status,
-                  "sentiment_label": response.sentiment_label, "sentiment_compound": response.sentiment_compound},
-        touchpoint=response.touchpoint, question=response.survey_version.question, customer=response.customer)
-
-
-def created_payload(*, response: dict, touchpoint, question: str, customer) -> dict:
-    """The payload of ``response.created``: the answer with the labels a consumer shows.
-
-    ``touchpoint`` and ``customer`` are rows or cards: anything with their
-    attributes (``id``, ``name``, ``channel``, ``journey_id``; ``id``,
-    ``external_id``, ``email``).
-    """
-    return {
-        "response": {
-            "id": response["id"],
-            "score": response["score"],
-            "metric": response["metric"],
-            "comment": response["comment"],
-            "context": response["context"],
-            "source": response["source"],
-            "created_at": response["created_at"].isoformat(),
-            "sentiment": {
-                "status": response["sentiment_status"],
-                "label": response.get("sentiment_label"),
-                "compound": response.get("sentiment_compound"),
-            },
-        },
-        "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "channel": touchpoint.channel,
-                       "journey_id": touchpoint.journey_id},
-        "question": question,
-        "customer": ({"id": customer.id, "external_id": customer.external_id, "email": customer.email}
-                     if customer else None),
-    }
+    events_recorded.send(None, events=[{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)])
 
 
 def cursor_of(event: Event) -> str:

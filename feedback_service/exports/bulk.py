@@ -21,9 +21,9 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, select
 
+from ..core.sync_window import settled
 from ..extensions import db
 from ..models import Customer, FollowUp, Response, SurveyVersion, Touchpoint, User
-from ..core.sync_window import settled
 
 FORMATS = ("csv", "jsonl")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}

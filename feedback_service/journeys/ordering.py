@@ -5,9 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from ..core.errors import Conflict
+from ..core.lookup import get_or_404
+from ..core.pagination import Page, paginate
 from ..extensions import db
 from ..models import Journey, Touchpoint
-from ..core.lookup import get_or_404
+
+
+def list_journeys(*, limit: int | None = None, cursor: str | None = None) -> Page:
+    return paginate(select(Journey), [(Journey.id, int)], descending=False, limit=limit, cursor=cursor)
 
 
 def create_journey(*, name: str, description: str = "") -> Journey:

@@ -1,8 +1,8 @@
-"""The three survey metrics: scales, default wording, and the headline maths.
+"""The three survey metrics and the wording a survey starts with.
 
-CSAT 1–5 (share of 4–5), NPS 0–10 (% promoters 9–10 minus % detractors 0–6),
-CES 1–7 agreement with "… made it easy …" (share of 5–7). Built-in wording
-exists for a few languages so a survey is localised before anyone translates it.
+CSAT 1–5, NPS 0–10, CES 1–7 agreement with "… made it easy …": each metric's
+scale, its low scores and its top box (``Metric``). Built-in wording exists for
+a few languages so a survey is localised before anyone translates it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ class Metric:
     name: str
     low: int
     high: int
-    # Scores at or below this are "low": a different comment prompt, a follow-up.
+    # Scores at or below this are "low": a different comment prompt, a follow-up, a detractor.
     low_score_max: int
+    # Scores at or above this are the top box: satisfied (CSAT 4-5), promoters (NPS 9-10),
+    # "easy" (CES 5-7); the headline is their share.
+    top_box_min: int
 
     def in_scale(self, score: int) -> bool:
         return self.low <= score <= self.high
@@ -24,15 +27,18 @@ class Metric:
     def is_low(self, score: int) -> bool:
         return score <= self.low_score_max
 
+    def is_top_box(self, score: int) -> bool:
+        return score >= self.top_box_min
+
     def scale(self) -> dict:
         """What a client needs to draw the scale."""
         return {"min": self.low, "max": self.high, "low_score_max": self.low_score_max}
 
 
 METRICS: dict[str, Metric] = {
-    "csat": Metric("csat", 1, 5, low_score_max=2),
-    "nps": Metric("nps", 0, 10, low_score_max=6),
-    "ces": Metric("ces", 1, 7, low_score_max=3),
+    "csat": Metric("csat", 1, 5, low_score_max=2, top_box_min=4),
+    "nps": Metric("nps", 0, 10, low_score_max=6, top_box_min=9),
+    "ces": Metric("ces", 1, 7, low_score_max=3, top_box_min=5),
 }
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")
@@ -120,39 +126,6 @@ DEFAULT_TEXTS: dict[str, dict[str, dict[str, object]]] = {
     },
 }
 
-# Words of the widget itself, not of the survey: its buttons, what it says became of the score
-# (saved, waiting to be sent, refused), and the announcement that it opened by itself. A survey
-# may give its own (``SurveyVersion.ui_texts``, a translation's ``texts``); these fill in the rest.
-UI_TEXTS: dict[str, dict[str, str]] = {
-    "en": {"send": "Send", "close": "Close", "thanks": "Thank you for your feedback!",
-           "skip": "No comment", "sent_score": "Thanks! Your score was saved.",
-           "queued_score": "Your score could not be sent yet; it will be sent later.",
-           "refused_score": "Sorry, your score could not be saved.",
-           "opened": "A short survey opened at the end of this page."},
-    "de": {"send": "Senden", "close": "Schließen", "thanks": "Vielen Dank für Ihr Feedback!",
-           "skip": "Kein Kommentar", "sent_score": "Danke! Ihre Bewertung wurde gespeichert.",
-           "queued_score": "Ihre Bewertung konnte noch nicht gesendet werden; sie wird später gesendet.",
-           "refused_score": "Leider konnte Ihre Bewertung nicht gespeichert werden.",
-           "opened": "Am Ende dieser Seite wurde eine kurze Umfrage geöffnet."},
-    "fr": {"send": "Envoyer", "close": "Fermer", "thanks": "Merci pour votre avis !",
-           "skip": "Pas de commentaire", "sent_score": "Merci ! Votre note a été enregistrée.",
-           "queued_score": "Votre note n'a pas encore pu être envoyée ; elle le sera plus tard.",
-           "refused_score": "Désolé, votre note n'a pas pu être enregistrée.",
-           "opened": "Un court questionnaire s'est ouvert en bas de cette page."},
-    "es": {"send": "Enviar", "close": "Cerrar", "thanks": "¡Gracias por su opinión!",
-           "skip": "Sin comentario", "sent_score": "¡Gracias! Su puntuación se ha guardado.",
-           "queued_score": "Su puntuación aún no se ha podido enviar; se enviará más tarde.",
-           "refused_score": "Lo sentimos, no se pudo guardar su puntuación.",
-           "opened": "Se ha abierto una breve encuesta al final de esta página."},
-    "nl": {"send": "Verzenden", "close": "Sluiten", "thanks": "Bedankt voor uw feedback!",
-           "skip": "Geen opmerking", "sent_score": "Bedankt! Uw score is opgeslagen.",
-           "queued_score": "Uw score kon nog niet worden verzonden; hij wordt later verzonden.",
-           "refused_score": "Helaas kon uw score niet worden opgeslagen.",
-           "opened": "Onderaan deze pagina is een korte enquête geopend."},
-}
-UI_TEXT_KEYS = tuple(UI_TEXTS["en"])
-
-
 def base_language(language: str) -> str:
     return language.split("-")[0].lower()
 
@@ -166,25 +139,3 @@ def default_texts(metric: str, language: str) -> dict:
         "low_score_prompt": texts["low_score_prompt"],
         "scale_labels": dict(texts[metric]["labels"]),
     }
-
-
-def ui_texts(language: str, given: dict | None = None) -> dict[str, str]:
-    """The widget's words in ``language``: those the survey gives, then the built-in ones, then English."""
-    return {**UI_TEXTS["en"], **UI_TEXTS.get(base_language(language), {}),
-            **{k: v for k, v in (given or {}).items() if k in UI_TEXTS["en"] and v}}
-
-
-def headline(metric: str, scores: list[int]) -> float | None:
-    """The metric's headline figure for these scores (None with no answers)."""
-    n = len(scores)
-    if n == 0:
-        return None
-    if metric == "csat":
-        return round(100 * sum(1 for s in scores if s >= 4) / n, 1)
-    if metric == "nps":
-        promoters = sum(1 for s in scores if s >= 9)
-        detractors = sum(1 for s in scores if s <= 6)
-        return round(100 * (promoters - detractors) / n, 1)
-    if metric == "ces":
-        return round(100 * sum(1 for s in scores if s >= 5) / n, 1)
-    raise ValueError(f"unknown metric {metric!r}")

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..core import security
+from ..core.errors import Invalid, NotFound
+from ..core.lookup import get_or_404, resolve_reference
+from ..core.pagination import Page, paginate
 from ..extensions import db
 from ..models import FOLLOW_UP_POLICIES, Journey, SurveyVersion, Team, Touchpoint, utcnow
-from ..core.errors import Invalid
-from . import ordering as journeys
-from ..core.lookup import get_or_404, resolve_reference
+from . import ordering
 from .surveys import METRICS, default_texts
 
 SURVEY_TEXT_FIELDS = ("question", "comment_prompt", "low_score_prompt", "scale_labels")
 DEFAULT_TRIGGER = {"mode": "load", "delay_seconds": 3}
+UNKNOWN_KEY = "No survey for this key. Check the data-touchpoint attribute of the embed code."
 
 
-def embed_snippet(touchpoint: Touchpoint) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return f'<script src="{base}/widget.js" data-touchpoint="{touchpoint.publishable_key}" async></script>'
+def live_touchpoint(publishable_key: str) -> Touchpoint:
+    """The live touchpoint behind a ``pk_`` key, with its survey, across tenants (the key is the
+    credential); 404 for an unknown, rotated or archived key. One indexed read."""
+    if not security.is_publishable_key(publishable_key):
+        raise NotFound(UNKNOWN_KEY)
+    touchpoint = db.session.scalar(
+        select(Touchpoint).where(Touchpoint.publishable_key == publishable_key, Touchpoint.archived_at.is_(None))
+        .options(joinedload(Touchpoint.survey))
+    )
+    if touchpoint is None:
+        raise NotFound(UNKNOWN_KEY)
+    return touchpoint
 
 
-def hosted_url(touchpoint: Touchpoint) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/s/{touchpoint.publishable_key}"
+def list_touchpoints(*, journey_id: int | None = None, limit: int | None = None,
+                     cursor: str | None = None) -> Page:
+    """The live touchpoints, in the order they were made; ``journey_id``: one journey's."""
+    query = select(Touchpoint).where(Touchpoint.archived_at.is_(None))
+    if journey_id is not None:
+        query = query.where(Touchpoint.journey_id == journey_id)
+    return paginate(query, [(Touchpoint.id, int)], descending=False, limit=limit, cursor=cursor)
 
 
 def create_touchpoint(*, journey_id: int, name: str, position: int | None = None, channel: str = "web",
@@ -43,7 +60,7 @@ def create_touchpoint(*, journey_id: int, name: str, position: int | None = None
     )
     if team_id is not None:
         touchpoint.team = resolve_reference(Team, team_id, "team_id")
-    touchpoint.position = journeys.insert_position(journey.id, position)
+    touchpoint.position = ordering.insert_position(journey.id, position)
     db.session.add(touchpoint)
     db.session.flush()
     _apply_survey(touchpoint, survey)
@@ -55,11 +72,11 @@ def update_touchpoint(touchpoint_id: int, changes: dict) -> Touchpoint:
     touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
     if "journey_id" in changes and changes["journey_id"] != touchpoint.journey_id:
         target = resolve_reference(Journey, changes["journey_id"], "journey_id")
-        journeys.remove_position(touchpoint.journey_id, touchpoint.position)
+        ordering.remove_position(touchpoint.journey_id, touchpoint.position)
         touchpoint.journey = target
-        touchpoint.position = journeys.insert_position(target.id, changes.get("position"))
+        touchpoint.position = ordering.insert_position(target.id, changes.get("position"))
     elif changes.get("position") is not None:
-        touchpoint.position = journeys.move_position(touchpoint.journey_id, touchpoint.position,
+        touchpoint.position = ordering.move_position(touchpoint.journey_id, touchpoint.position,
                                                      changes["position"])
     for field in ("name", "channel"):
         if field in changes:
@@ -92,7 +109,7 @@ def _policy(policy: str) -> str:
 def archive_touchpoint(touchpoint_id: int) -> None:
     """Take a touchpoint off the journey. Its responses stay; its key stops working."""
     touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
-    journeys.remove_position(touchpoint.journey_id, touchpoint.position)
+    ordering.remove_position(touchpoint.journey_id, touchpoint.position)
     touchpoint.archived_at = utcnow()
     touchpoint.position = 0
     db.session.flush()

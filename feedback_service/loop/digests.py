@@ -11,7 +11,7 @@ and the others find nothing to do. The claim and the queued email commit
 together, so a digest that failed half-way is claimed by nobody and is tried
 again by the next sweep.
 
-These functions flush and never commit; the job (``tasks/digests.py``) and
+These functions flush and never commit; the job (``loop/jobs.py``) and
 the CLI do.
 """
 
@@ -25,12 +25,12 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import STATUSES, FollowUp, FollowUpActivity, Organization, User, utcnow
 from ..core.tenancy import tenant_scope
-from ..mail import outbox as mail
-from .workflow import CLOSED, WATCHED, console_link, excerpt
-from ..collection.tokens import console_url
+from ..core.urls import public_url
+from ..extensions import db
+from ..mail.outbox import queue_email
+from ..models import OPEN_STATUSES, FollowUp, FollowUpActivity, Organization, User, utcnow
+from .notices import console_link, excerpt
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ FIRST_LOOKBACK = timedelta(days=1)
 # Follow-ups listed per section; the counts stay whole and a link shows the rest.
 SECTION_LIMIT = 20
 COMMENT_EXCERPT = 90
-OPEN_STATUSES_IN_ORDER = tuple(status for status in STATUSES if status not in CLOSED)
 
 
 def digest_timezone() -> tzinfo:
@@ -62,7 +61,7 @@ def recipients_due(day: date, *, organization_id: int | None = None) -> list[int
     Active, not opted out, and not viewers, unless a viewer still owns open
     follow-ups (from before a change of role): whoever owns work hears of it.
     """
-    owns_open = exists().where(FollowUp.owner_id == User.id, FollowUp.status.not_in(CLOSED))
+    owns_open = exists().where(FollowUp.owner_id == User.id, FollowUp.is_open)
     query = (select(User.id)
              .where(User.is_active.is_(True), User.digest_enabled.is_(True),
                     User.digest_sent_on.is_distinct_from(day), (User.role != "viewer") | owns_open)
@@ -110,13 +109,13 @@ def build_digest(user: User, day: date, now: datetime | None = None) -> Digest:
     now = now or utcnow()
     owned = db.session.scalars(
         select(FollowUp)
-        .where(FollowUp.owner_id == user.id, FollowUp.status.not_in(CLOSED))
+        .where(FollowUp.owner_id == user.id, FollowUp.is_open)
         .options(joinedload(FollowUp.touchpoint), joinedload(FollowUp.response))
         .order_by(FollowUp.due_at, FollowUp.id)
     ).all()
     organization = db.session.get(Organization, user.organization_id)
     digest = Digest(user=user, organization_name=organization.name if organization else "", day=day,
-                    open_by_status={status: 0 for status in OPEN_STATUSES_IN_ORDER})
+                    open_by_status={status: 0 for status in OPEN_STATUSES})
     if not owned:
         return digest
     end_of_day = _start_of_next_day(now)
@@ -125,9 +124,9 @@ def build_digest(user: User, day: date, now: datetime | None = None) -> Digest:
         digest.open_by_status[item.status] = digest.open_by_status.get(item.status, 0) + 1
         line = _line(item)
         # Answered follow-ups wait on the customer: late or due means nothing for them (as for the SLA).
-        if item.status in WATCHED and item.due_at < now:
+        if item.overdue_at(now):
             digest.overdue.append(line)
-        elif item.status in WATCHED and item.due_at < end_of_day:
+        elif item.overdue_at(end_of_day):
             digest.due_today.append(line)
         if item.id in assigned_since:
             digest.newly_assigned.append(line)
@@ -173,13 +172,13 @@ def render_digest(digest: Digest) -> tuple[str, str]:
     lines = [f"Hello {name},", "",
              f"Your follow-ups{at} on {digest.day:%A %d %B %Y}.", "",
              f"Open: {digest.open_total} ({counts})"]
-    lines += _section("Overdue", digest.overdue, console_url("/inbox?owner=mine&overdue=y"))
-    lines += _section("Due today", digest.due_today, console_url("/inbox?owner=mine"))
-    lines += _section("Newly assigned to you", digest.newly_assigned, console_url("/inbox?owner=mine"))
-    lines += ["", f"All your open follow-ups: {console_url('/inbox?owner=mine')}", "",
+    lines += _section("Overdue", digest.overdue, public_url("/inbox?owner=mine&overdue=y"))
+    lines += _section("Due today", digest.due_today, public_url("/inbox?owner=mine"))
+    lines += _section("Newly assigned to you", digest.newly_assigned, public_url("/inbox?owner=mine"))
+    lines += ["", f"All your open follow-ups: {public_url('/inbox?owner=mine')}", "",
               "--",
               "You get this email once a day while you own open follow-ups. To stop it, turn off",
-              f"the daily digest in the console's settings: {console_url('/settings#notifications')}"]
+              f"the daily digest in the console's settings: {public_url('/settings#notifications')}"]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -237,7 +236,7 @@ def send_digest(user_id: int, day: date, now: datetime | None = None) -> str:
         if digest.is_empty:
             return "empty"  # the day stays claimed: an empty digest is noise, not a retry
         subject, body = render_digest(digest)
-        mail.queue_email(kind="digest", to=user.email, subject=subject, body=body,
+        queue_email(kind="digest", to=user.email, subject=subject, body=body,
                          organization_id=user.organization_id)
         user.last_digest_at = now
         db.session.flush()

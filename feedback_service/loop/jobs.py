@@ -1,7 +1,9 @@
-"""The daily digest from the worker: the sweep enqueues one job per person due one.
+"""The loop's jobs: the SLA watch and the daily digests.
 
-Jobs take the user's id and the day; the claim in ``services.digests`` makes a
-second run, a second worker or a sweep that enqueues again send nothing more.
+The SLA check selects the newly late and marks them, a batch a transaction.
+The digest sweep enqueues one job per person due one; the claim in ``digests``
+makes a second run, a second worker or a sweep that enqueues again send
+nothing more.
 """
 
 from __future__ import annotations
@@ -10,12 +12,31 @@ import logging
 from datetime import date, datetime
 
 from ..core.database import commit
-from ..extensions import db
 from ..core.jobs import PendingJob, dispatch
+from ..extensions import db
 from ..models import utcnow
 from . import digests
+from .sla import SLA_BATCH, mark_late, newly_late
 
 log = logging.getLogger(__name__)
+
+
+def check_sla(now: datetime | None = None) -> int:
+    """Mark every newly late follow-up, a batch a transaction; returns how many. Safe to run twice."""
+    now = now or utcnow()
+    total = 0
+    while late := newly_late(now, SLA_BATCH):
+        mark_late(late, now)
+        # database.commit, not the session's: it hands over the escalation emails and the
+        # breach webhooks now.
+        commit()
+        total += len(late)
+        if len(late) < SLA_BATCH:
+            break
+    db.session.rollback()  # an empty look leaves a transaction open
+    if total:
+        log.info("%d follow-ups breached their SLA", total)
+    return total
 
 
 def sweep_digests(now: datetime | None = None) -> int:

@@ -18,10 +18,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import FollowUp, Team, User, utcnow
-from .workflow import CLOSED, WATCHED
 
 _COLUMNS = (FollowUp.team_id, FollowUp.owner_id, FollowUp.status, FollowUp.created_at, FollowUp.first_action_at,
-            FollowUp.resolved_at, FollowUp.due_at, FollowUp.root_cause)
+            FollowUp.resolved_at, FollowUp.due_at, FollowUp.root_cause, FollowUp.is_open.label("is_open"))
 
 
 def loop_metrics(*, group_by: str | None = None, since: datetime | None = None) -> dict:
@@ -40,7 +39,8 @@ def loop_dashboard(since: datetime | None = None) -> dict:
 
 
 def _rows(since: datetime | None) -> list:
-    query = select(*_COLUMNS)
+    # The follow-up's own rules of open and overdue, evaluated by the database for each row.
+    query = select(*_COLUMNS, FollowUp.overdue_at(utcnow()).label("overdue"))
     if since is not None:
         query = query.where(FollowUp.created_at >= since)
     return db.session.execute(query).all()
@@ -60,14 +60,13 @@ def groups(rows: list, group_by: str) -> list[dict]:
 
 
 def summary(rows: list) -> dict:
-    now = utcnow()
     first_action = [_hours(r.created_at, r.first_action_at) for r in rows if r.first_action_at]
-    closed = [r for r in rows if r.status in CLOSED and r.resolved_at]
+    closed = [r for r in rows if not r.is_open and r.resolved_at]
     causes = Counter(r.root_cause for r in rows if r.status == "resolved" and r.root_cause)
     return {
         "n": len(rows),
-        "open": sum(1 for r in rows if r.status not in CLOSED),
-        "overdue": sum(1 for r in rows if r.status in WATCHED and r.due_at < now),
+        "open": sum(1 for r in rows if r.is_open),
+        "overdue": sum(1 for r in rows if r.overdue),
         "median_hours_to_first_action": median(first_action) if first_action else None,
         "median_hours_to_resolution": median([_hours(r.created_at, r.resolved_at) for r in closed]) if closed else None,
         "resolved_within_sla": {

@@ -1,7 +1,8 @@
 """Who owns a new follow-up: the touchpoint's team decides, one person at a time.
 
 Round-robin takes the next active member after the last one assigned;
-least-open takes the active member with the fewest open follow-ups. Both read
+least-open takes the active member with the fewest follow-ups awaiting action
+(``FollowUp.is_awaiting_action``: responded ones wait on the customer, not on them). Both read
 and move the team's position under a row lock (``SELECT … FOR UPDATE`` on
 PostgreSQL; SQLite's write lock, taken at BEGIN IMMEDIATE, serialises writers),
 so two simultaneous comments never go to the same person by a race.
@@ -9,15 +10,14 @@ so two simultaneous comments never go to the same person by a race.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..core.database import held, held_for_batch
+from ..core.database import held
 from ..extensions import db
-from ..models import OPEN_STATUSES, FollowUp, Team, User, team_member
+from ..models import FollowUp, Team, User, team_member
 
 
 def choose_owner(team_id: int | None) -> User | None:
@@ -49,7 +49,7 @@ def _next_after(members: list[User], last_id: int | None) -> User:
 def _open_counts(members: list[User]) -> dict[int, int]:
     return dict(db.session.execute(
         select(FollowUp.owner_id, func.count())
-        .where(FollowUp.owner_id.in_([m.id for m in members]), FollowUp.status.in_(OPEN_STATUSES))
+        .where(FollowUp.owner_id.in_([m.id for m in members]), FollowUp.is_awaiting_action)
         .group_by(FollowUp.owner_id)
     ).all())
 
@@ -61,28 +61,22 @@ class _TeamState:
     open_counts: dict[int, int] | None = None  # least-open: open follow-ups per member
 
 
-@contextmanager
-def teams_held(team_ids: Iterable[int] = ()) -> Iterator[None]:
-    """Within, and in one transaction: each team is locked and read once, not per follow-up.
+def lock_teams(team_ids: Iterable[int]) -> None:
+    """In a batch (``core.database.batch``): lock and read these teams now, in id order.
 
-    For a batch that opens many follow-ups and commits once at the end (the
-    worker): the team's row lock lasts until that commit anyway; its members,
-    and for least-open how many open follow-ups each holds, are read at the
-    team's first follow-up and then kept up to date by the batch's own choices.
-    The team stays held, so the follow-ups' ``team`` needs no query either.
-
-    ``team_ids``, the teams the batch will route to, are locked at once in id
-    order: two workers whose batches share teams then queue for them instead of
-    each holding one the other waits for (a deadlock).
+    The team's row lock lasts until the batch commits anyway; its members, and
+    for least-open how many open follow-ups each holds, are read here once and
+    then kept up to date by the batch's own choices. Locking every team the batch
+    will route to at once, in id order, makes two workers whose batches share
+    teams queue for them instead of each holding one the other waits for.
     """
-    with held_for_batch(_HELD) as states:
-        for team_id in sorted(set(team_ids)):
-            if team_id not in states:
-                states[team_id] = _read_team(team_id)
-        yield
+    states = held(_HELD)
+    for team_id in sorted(set(team_ids)):
+        if states is not None and team_id not in states:
+            states[team_id] = _read_team(team_id)
 
 
-_HELD = "routing_teams_held"
+_HELD = "routing_teams"
 
 
 def _team_state(team_id: int) -> _TeamState:

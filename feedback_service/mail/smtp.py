@@ -1,8 +1,7 @@
-"""Deliver one queued email over SMTP; on failure, book the next attempt.
+"""Deliver one queued email over ``SMTP_URL``; on failure, book the next attempt or give up.
 
-The job takes the email's id and does nothing for an email already sent, so
-a retry or a sweep that enqueues it twice sends it once. The sweep re-enqueues
-emails whose next attempt is due, so retries survive Redis losing its data.
+An email that is not ``queued`` (sent already, failed for good) is left alone,
+so sending the same email twice sends it once.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 10
 
 
-def send_email(email_id: int) -> str:
+def send(email_id: int) -> str:
+    """Try the email once; returns its status afterwards (or \"nothing to do\")."""
     email = db.session.scalar(select(OutboundEmail).where(OutboundEmail.id == email_id).with_for_update())
     if email is None or email.status != "queued":
         db.session.rollback()
@@ -87,15 +87,3 @@ def _deliver(message: EmailMessage) -> None:
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
         client.send_message(message)
-
-
-def due_for_retry(grace_seconds: int = 60) -> list[int]:
-    """Queued emails whose retry is due, or whose first attempt never ran (after a grace period)."""
-    now = utcnow()
-    return list(db.session.scalars(
-        select(OutboundEmail.id).where(
-            OutboundEmail.status == "queued",
-            ((OutboundEmail.next_attempt_at.is_(None)) & (OutboundEmail.created_at <= now - timedelta(seconds=grace_seconds)))
-            | (OutboundEmail.next_attempt_at <= now),
-        )
-    ))

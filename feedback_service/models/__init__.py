@@ -2,7 +2,17 @@
 
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
-from .follow_up import OPEN_STATUSES, PRIORITIES, STATUSES, FollowUp, FollowUpActivity, OutboundEmail, RootCause
+from .follow_up import (
+    AWAITING_ACTION_STATUSES,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    FollowUp,
+    FollowUpActivity,
+    OutboundEmail,
+    RootCause,
+)
 from .journey import CHANNELS, FOLLOW_UP_POLICIES, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
@@ -11,6 +21,8 @@ from .webhook import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, Webhook
 
 __all__ = [
     "ASSIGNMENT_STRATEGIES",
+    "AWAITING_ACTION_STATUSES",
+    "CLOSED_STATUSES",
     "CHANNELS",
     "DELIVERY_STATUSES",
     "EVENT_TYPES",

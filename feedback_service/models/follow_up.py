@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -12,7 +13,13 @@ from .response import Response
 from .staff import Team, User
 
 STATUSES = ("new", "assigned", "in_progress", "responded", "resolved", "no_action")
-OPEN_STATUSES = ("new", "assigned", "in_progress")
+# Ended: resolved, or closed with no action needed. Both count against the due date.
+CLOSED_STATUSES = ("resolved", "no_action")
+# Everything not closed: what the inbox, the digest and the loop's backlog call open.
+OPEN_STATUSES = tuple(status for status in STATUSES if status not in CLOSED_STATUSES)
+# Open and waiting on us, not on the customer (``responded`` waits on them): the SLA runs,
+# a follow-up can be overdue, and least-open routing counts these as an owner's load.
+AWAITING_ACTION_STATUSES = ("new", "assigned", "in_progress")
 PRIORITIES = ("urgent", "high", "normal", "low")
 
 
@@ -54,6 +61,44 @@ class FollowUp(TenantMixin, TimestampMixin, db.Model):
     activity: Mapped[list[FollowUpActivity]] = relationship(
         order_by="FollowUpActivity.id", back_populates="follow_up", viewonly=True
     )
+
+    # The rules of "open" and "overdue", once, for Python and for SQL alike.
+    @hybrid_property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status.not_in(CLOSED_STATUSES)
+
+    @hybrid_property
+    def is_awaiting_action(self) -> bool:
+        return self.status in AWAITING_ACTION_STATUSES
+
+    @is_awaiting_action.inplace.expression
+    @classmethod
+    def _is_awaiting_action_expression(cls):
+        return cls.status.in_(AWAITING_ACTION_STATUSES)
+
+    @hybrid_method
+    def overdue_at(self, now: datetime) -> bool:
+        """Past its due date at ``now`` and still waiting on us (answered or closed ones are not late)."""
+        return self.is_awaiting_action and self.due_at < now
+
+    @overdue_at.inplace.expression
+    @classmethod
+    def _overdue_at_expression(cls, now: datetime):
+        return cls.status.in_(AWAITING_ACTION_STATUSES) & (cls.due_at < now)
+
+    @hybrid_property
+    def is_overdue(self) -> bool:
+        return self.overdue_at(utcnow())
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_expression(cls):
+        return cls.overdue_at(utcnow())
 
 
 class FollowUpActivity(TenantMixin, db.Model):

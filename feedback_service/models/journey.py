@@ -79,7 +79,7 @@ class SurveyVersion(TenantMixin, db.Model):
     language: Mapped[str] = mapped_column(String(16), nullable=False, default="en")
     # {language: {question?, comment_prompt?, low_score_prompt?, scale_labels?, texts?}}
     translations: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
-    # The widget's own words in ``language`` ({send, close, …}: metrics.UI_TEXT_KEYS), where the
+    # The widget's own words in ``language`` ({send, close, …}: journeys.widget_texts.UI_TEXT_KEYS), where the
     # built-in ones will not do (a language they lack, a house style); the rest are built in.
     ui_texts: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

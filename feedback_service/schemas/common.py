@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..core.pagination import MAX_LIMIT
 from ..core import urls
+from ..core.pagination import MAX_LIMIT
 from ..models.base import MAX_ID
 
 

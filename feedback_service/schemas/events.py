@@ -3,8 +3,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..models import EVENT_TYPES
 from ..events.log import cursor_of
+from ..models import EVENT_TYPES
 from .common import ListArgs, Schema
 
 

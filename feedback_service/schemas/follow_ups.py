@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..models import STATUSES
-from ..customers import identity as customers
-from ..loop import queries as follow_up_queries
 from ..loop.workflow import MOVES
+from ..models import STATUSES
 from .common import ListArgs, Schema, id_field, instant_field, name_field
 from .responses import TimelineEntrySchema
 
@@ -89,23 +87,21 @@ class EmailSchema(Schema):
     created_at = fields.DateTime()
 
 
+class CustomerTimelineSchema(Schema):
+    id = fields.Integer()
+    external_id = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
 class FollowUpDetailSchema(FollowUpSchema):
-    emails = fields.Method("_emails", metadata={"description": "Its replies and notices, with their delivery."})
-    customer = fields.Method("_customer", metadata={
+    emails = fields.List(fields.Nested(EmailSchema),
+                         metadata={"description": "Its replies and notices, with their delivery."})
+    customer = fields.Nested(CustomerTimelineSchema, allow_none=True, metadata={
         "description": "The customer with the first page of their timeline (as GET /api/v1/customers/{id} "
                        "gives it), so nobody asks them to repeat their story; its `next_cursor` pages on "
                        "there."})
-
-    def _emails(self, follow_up):
-        return EmailSchema(many=True).dump(follow_up_queries.emails_for_follow_up(follow_up.id))
-
-    def _customer(self, follow_up):
-        customer = follow_up.response.customer
-        if customer is None:
-            return None
-        page = customers.timeline(customer)
-        return {"id": customer.id, "external_id": customer.external_id, "email": customer.email,
-                "timeline": TimelineEntrySchema(many=True).dump(page.items), "next_cursor": page.next_cursor}
 
 
 class MetricsArgs(Schema):

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from ..journeys import embedding
+from ..journeys.surveys import METRICS
+from ..journeys.widget_texts import UI_TEXT_KEYS
 from ..models import CHANNELS, FOLLOW_UP_POLICIES
-from ..journeys import touchpoints as touchpoint_service
-from ..journeys.surveys import METRICS, UI_TEXT_KEYS
 from .common import ListArgs, Origin, Schema, id_field, name_field
 
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Z]{2})?$", error="Use a language code like 'en' or 'pt-BR'.")
@@ -134,10 +135,10 @@ class TouchpointSchema(Schema):
     team_id = fields.Integer(allow_none=True)
     allowed_origins = fields.List(fields.String())
     publishable_key = fields.String()
-    embed_snippet = fields.Function(touchpoint_service.embed_snippet)
-    hosted_url = fields.Function(touchpoint_service.hosted_url)
-    qr_code_svg_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.svg")
-    qr_code_png_url = fields.Function(lambda t: touchpoint_service.hosted_url(t) + "/qr.png")
+    embed_snippet = fields.Function(embedding.embed_snippet)
+    hosted_url = fields.Function(embedding.hosted_url)
+    qr_code_svg_url = fields.Function(lambda t: embedding.qr_code_url(t, "svg"))
+    qr_code_png_url = fields.Function(lambda t: embedding.qr_code_url(t, "png"))
     trigger = fields.Dict()
     follow_up_policy = fields.String()
     survey = fields.Method("_survey")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ..core.pagination import MAX_LIMIT
-from ..customers.identity import TIMELINE_PAGE_SIZE
+from ..customers.timeline import TIMELINE_PAGE_SIZE
 from .common import ListArgs, Schema, id_field, instant_field
 
 

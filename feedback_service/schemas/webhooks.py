@@ -3,9 +3,9 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate
 
 from ..models import DELIVERY_STATUSES, EVENT_TYPES
+from ..models.base import MAX_ID
 from ..webhooks import ssrf
 from ..webhooks.endpoints import MAX_URL_LENGTH
-from ..models.base import MAX_ID
 from ..webhooks.signing import webhook_id
 from .common import ListArgs, Schema, instant_field
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate
 
+from ..collection.comments import COMMENT_MAX
 from .common import Schema
 from .journeys import SurveyWordingSchema
-
-from ..collection.conversation import COMMENT_MAX
 
 CONTEXT_MAX_KEYS = 20
 CONTEXT_VALUE_MAX = 200

@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
+from ..core.tenancy import tenant_scope
+from ..demo.seed import find_demo
 from ..extensions import db
 from ..models import Touchpoint
-from ..demo.seed import find_demo
-from ..core.tenancy import tenant_scope
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 
+from ..collection import comments, intake, survey
+from ..collection import tokens as links
+from ..collection.comments import COMMENT_MAX
 from ..core.database import commit
 from ..core.errors import ServiceError
 from ..core.http.rate_limit import (
@@ -21,11 +24,10 @@ from ..core.http.rate_limit import (
     retry_after_seconds,
     submit_limit,
 )
-from ..collection import conversation as collection, intake, tokens as links
-from ..collection.conversation import COMMENT_MAX
-from ..collection.touchpoint_cards import card_of
-from ..journeys.surveys import METRICS
 from ..core.tenancy import set_tenant
+from ..core.urls import public_url
+from ..journeys.surveys import METRICS
+from ..journeys.touchpoints import live_touchpoint
 
 bp = Blueprint("hosted", __name__, url_prefix="/s")
 
@@ -34,7 +36,7 @@ SOURCES = {"qr", "sms", "link", "email"}
 
 @bp.before_request
 def _load_touchpoint():
-    g.touchpoint = collection.touchpoint_by_key(request.view_args["pk"])
+    g.touchpoint = live_touchpoint(request.view_args["pk"])
     set_tenant(g.touchpoint.organization_id)
 
 
@@ -54,7 +56,7 @@ def _languages() -> list[str]:
 
 
 def _survey(touchpoint) -> dict:
-    return collection.survey_for(touchpoint, customer=None, languages=_languages())
+    return survey.survey_for(touchpoint, customer=None, languages=_languages())
 
 
 def _page(template: str, status: int = 200, **context):
@@ -79,21 +81,21 @@ def _source() -> str:
 def survey_page(pk: str):
     token, score = request.args.get("t"), request.args.get("score", type=int)
     if token and score is not None:
-        submission = intake.submit_from_link(card_of(g.touchpoint), token, score) \
+        submission = intake.submit_from_link(g.touchpoint, token, score) \
             if METRICS[g.touchpoint.survey.metric].in_scale(score) else None
         if submission is None:
             return _page("hosted/survey.html", form_token=links.form_token(), source="email",
                          notice="This link has expired or is not valid any more, but you can still answer here.")
         commit()
-        return _comment_step(submission.response, submission.response.survey)
+        return _comment_step(submission.response, submission.survey)
     return _page("hosted/survey.html", form_token=links.form_token(), source=_source())
 
 
-def _comment_step(response, survey, error: str | None = None, status: int = 200):
-    """The comment box for a stored answer (``survey``: the version it answered, or the card)."""
+def _comment_step(response, survey_version, error: str | None = None, status: int = 200):
+    """The comment box for a stored answer (``survey_version``: the one it answered)."""
     token, _ = links.edit_token(response.id, response.touchpoint_id)
     return _page("hosted/comment.html", status=status, response=response, edit_token=token,
-                 prompt=collection.follow_up_prompt(survey, response.metric, response.score, _languages()),
+                 prompt=survey.follow_up_prompt(survey_version, response.metric, response.score, _languages()),
                  error=error)
 
 
@@ -118,7 +120,7 @@ def submit(pk: str):
                      error="This form has expired. Please choose your score again.")
     comment = (form.get("comment") or "").strip()[:COMMENT_MAX] or None
     try:
-        submission = intake.submit_response(card_of(g.touchpoint), score=score, comment=comment,
+        submission = intake.submit_response(g.touchpoint, score=score, comment=comment,
                                             idempotency_key=f"form:{nonce}", source=source,
                                             digest=intake.request_digest({"score": score, "comment": comment}))
     except ServiceError as error:
@@ -127,7 +129,7 @@ def submit(pk: str):
     commit()
     if submission.response.comment:
         return _page("hosted/thanks.html")
-    return _comment_step(submission.response, submission.response.survey)
+    return _comment_step(submission.response, submission.survey)
 
 
 @bp.post("/<pk>/comment")
@@ -140,20 +142,20 @@ def comment(pk: str):
         return _page("hosted/survey.html", status=422, form_token=links.form_token(), source="link",
                      error="Something was missing from the form. Please answer again.")
     try:
-        response = collection.response_for_edit(g.touchpoint, response_id, form.get("edit_token", ""),
+        response = comments.response_for_edit(g.touchpoint, response_id, form.get("edit_token", ""),
                                                 links.HOSTED_COMMENT_TTL)
     except ServiceError:
         return _page("hosted/thanks.html", notice="Your score was saved, but this comment form has expired.")
     if len(text) > COMMENT_MAX:
         return _comment_step(response, response.survey_version,
                              error=f"Please keep it under {COMMENT_MAX} characters.", status=422)
-    collection.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text, links.HOSTED_COMMENT_TTL)
+    comments.add_comment(g.touchpoint, response_id, form.get("edit_token", ""), text, links.HOSTED_COMMENT_TTL)
     commit()
     return _page("hosted/thanks.html")
 
 
 def _qr(pk: str):
-    url = f"{current_app.config['PUBLIC_BASE_URL']}/s/{pk}?src=qr"
+    url = public_url(f"/s/{pk}?src=qr")
     return segno.make(url, error="m")
 
 

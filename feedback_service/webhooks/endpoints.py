@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core.errors import Conflict, Invalid
-from ..extensions import db
-from ..models import Touchpoint, User, WebhookDelivery, WebhookEndpoint, utcnow
-from ..core.pagination import Page, paginate
-from ..events import log as events
-from ..mail import outbox as mail
-from . import ssrf, fanout as webhook_fanout, signing as webhook_signing
 from ..core.lookup import get_or_404, resolve_references
+from ..core.pagination import Page, paginate
+from ..extensions import db
+from ..models import Touchpoint, WebhookDelivery, WebhookEndpoint, utcnow
+from . import signing, ssrf
+from .fanout import request_sending
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def _touchpoint_filter(touchpoint_ids: list[int] | None) -> list[int] | None:
 def create_endpoint(*, url: str, events: list[str], touchpoint_ids: list[int] | None = None,
                     enabled: bool = True) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (which is not shown again)."""
-    secret = webhook_signing.new_secret()
+    secret = signing.new_secret()
     endpoint = WebhookEndpoint(url=check_url(url), events=list(dict.fromkeys(events)),
                                touchpoint_ids=_touchpoint_filter(touchpoint_ids), enabled=enabled, secret=secret,
                                disabled_at=None if enabled else utcnow(),
@@ -102,41 +101,9 @@ def rotate_secret(endpoint_id: int) -> tuple[WebhookEndpoint, str]:
     now = utcnow()
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = now + PREVIOUS_SECRET_GRACE
-    endpoint.secret = webhook_signing.new_secret()
+    endpoint.secret = signing.new_secret()
     db.session.flush()
     return endpoint, endpoint.secret
-
-
-def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    secrets = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
-        secrets.append(endpoint.previous_secret)
-    return secrets
-
-
-def disable_endpoint(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-    """Stop sending to an endpoint that is gone (410) or has failed for days; tell the admins."""
-    endpoint.enabled = False
-    endpoint.disabled_at = now
-    endpoint.disabled_reason = reason
-    db.session.flush()  # so the event below is not fanned out to this very endpoint
-    why = ("it answered 410 Gone" if reason == "gone"
-           else f"every attempt has failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC")
-    events.record("webhook_endpoint.disabled", {
-        "webhook_endpoint": {"id": endpoint.id, "url": endpoint.url},
-        "reason": reason,
-        "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
-    }, organization_id=endpoint.organization_id)
-    admins = db.session.scalars(select(User).where(
-        User.organization_id == endpoint.organization_id, User.role == "admin", User.is_active.is_(True)))
-    for admin in admins:
-        mail.queue_email(kind="webhook_disabled", to=admin.email, organization_id=endpoint.organization_id,
-                         subject=f"Webhook disabled: {endpoint.url}"[:300],
-                         body=f"We stopped sending webhooks to {endpoint.url} because {why}.\n\n"
-                              "Fix the receiver, enable the endpoint again under /settings (or PATCH "
-                              f"/api/v1/webhook-endpoints/{endpoint.id} with enabled: true), then redeliver "
-                              f"what it missed: POST /api/v1/webhook-endpoints/{endpoint.id}/redeliver-failed.\n")
-    log.warning("webhook endpoint %s disabled (%s)", endpoint.id, reason)
 
 
 def list_deliveries(endpoint_id: int, *, status: str | None = None, limit: int | None = None,
@@ -165,7 +132,7 @@ def redeliver(delivery_id: int) -> WebhookDelivery:
     delivery.status = "pending"
     delivery.next_attempt_at = utcnow()
     db.session.flush()
-    webhook_fanout.request_sending([delivery.id])
+    request_sending([delivery.id])
     return delivery
 
 
@@ -183,7 +150,7 @@ def redeliver_failed(endpoint_id: int, since: datetime) -> int:
         delivery.max_attempts = delivery.attempts + 1
     db.session.flush()
     if failed:
-        webhook_fanout.request_sending([d.id for d in failed])
+        request_sending([d.id for d in failed])
     return len(failed)
 
 

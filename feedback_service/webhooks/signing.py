@@ -32,6 +32,14 @@ def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
                       separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def signing_secrets(endpoint, now: datetime) -> list[str]:
+    """The endpoint's secret, and its previous one while that still signs (after a rotation)."""
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
 def headers(message_id: str, payload: bytes, signing_secrets: list[str], now: datetime) -> dict[str, str]:
     """``webhook-id``, ``webhook-timestamp`` and one ``v1,`` signature per secret, space-separated."""
     text = payload.decode()

@@ -1,12 +1,10 @@
 """The worker process, inside the app context: RQ on Redis, or the in-process clock without it.
 
 The worker sweeps when it starts, then its own loop is the clock of the
-periodic sweep: every ``SWEEP_INTERVAL`` seconds it enqueues a
-``periodic_sweep`` job. (A sweep that booked its own successor in Redis was
-lost for good whenever that booking was: RQ deleted the successor along with
-the finished job's ``result_ttl=0`` record, a failed sweep never booked one,
-and a Redis restarted empty or a scheduler process dead after an outage took
-the schedule with it.)
+periodic jobs (``schedule.PERIODIC_JOBS``): every ``SWEEP_INTERVAL`` seconds
+it books each under an id naming the interval, so any number of workers book
+one run between them, and a Redis that comes back empty loses at most one
+interval's booking (see docs/decisions/0002-the-worker-is-the-clock.md).
 
 RQ's work loop gives up when Redis goes away in the middle of a job; this
 process waits for Redis instead, sweeps (Redis may be back empty), and works on.
@@ -27,13 +25,15 @@ from flask import current_app
 from rq import Queue, Worker
 from rq.exceptions import DuplicateJobError
 
+from ..collection.jobs import sweep_pending_answers
 from ..extensions import db
 from ..sentiment import rules as sentiment
-from .schedule import periodic_sweep, sweep_pending, sweep_webhook_deliveries
+from ..webhooks.jobs import sweep_due_deliveries
+from .schedule import PERIODIC_JOBS, run_periodic_jobs
 
 log = logging.getLogger(__name__)
 
-SWEEP_FAILURE_TTL = 3600
+PERIODIC_FAILURE_TTL = 3600
 # While Redis is away, try it again at least this often (RQ would back off to a minute).
 REDIS_RETRY_MAX_SECONDS = 2.0
 
@@ -49,8 +49,8 @@ def _worker_connection() -> redis.Redis:
     )
 
 
-class SweepingWorker(Worker):
-    """RQ's forking worker, booking the periodic sweep from its own loop.
+class ClockWorker(Worker):
+    """RQ's forking worker, booking the periodic jobs from its own loop.
 
     RQ calls ``heartbeat()`` on every turn of its dequeue loop and after every
     job; the dequeue timeout is capped at the sweep interval so an idle worker
@@ -82,17 +82,19 @@ class SweepingWorker(Worker):
             self.book_sweep()
 
     def book_sweep(self) -> None:
-        """Enqueue this interval's sweep; several workers share one id per interval."""
+        """Enqueue this interval's periodic jobs; several workers share one id per job and interval."""
         bucket = int(time.time()) // self.sweep_interval
-        try:
-            Queue(self.queues[0].name, connection=self.connection).enqueue(
-                periodic_sweep, job_id=f"feedback-sweep-{bucket}", unique=True, result_ttl=0,
-                failure_ttl=SWEEP_FAILURE_TTL)
-        except DuplicateJobError:
-            pass  # another worker booked this interval's sweep
-        except redis.RedisError:
-            log.warning("could not book the periodic sweep; trying again in %ss", self.sweep_interval,
-                        exc_info=True)
+        queue = Queue(self.queues[0].name, connection=self.connection)
+        for job in PERIODIC_JOBS:
+            try:
+                queue.enqueue(job.func, job_id=f"periodic-{job.name.replace('.', '-')}-{bucket}", unique=True, result_ttl=0,
+                              failure_ttl=PERIODIC_FAILURE_TTL)
+            except DuplicateJobError:
+                pass  # another worker booked this interval's
+            except redis.RedisError:
+                log.warning("could not book the periodic jobs; trying again in %ss", self.sweep_interval,
+                            exc_info=True)
+                return
 
     def handle_warm_shutdown_request(self):
         self.stop_requested = True
@@ -102,8 +104,8 @@ class SweepingWorker(Worker):
 def _sweep_safely(grace_seconds: int | None = None) -> int | None:
     """Sweep now; a database or Redis that is away is logged, and the next sweep tries again."""
     try:
-        swept = sweep_pending(grace_seconds=grace_seconds)
-        sweep_webhook_deliveries()
+        swept = sweep_pending_answers(grace_seconds=grace_seconds)
+        sweep_due_deliveries()
         return swept
     except Exception:
         log.warning("sweep failed; the periodic sweep will try again", exc_info=True)
@@ -161,8 +163,8 @@ def run_worker(*, burst: bool = False) -> int:
     if burst:
         # Once, all of it (as without Redis): every pending answer, then emails, SLA, digests,
         # webhooks and retention; the queues are drained below.
-        swept = sweep_pending(grace_seconds=0)
-        periodic_sweep()
+        swept = sweep_pending_answers(grace_seconds=0)
+        run_periodic_jobs()
         db.session.remove()
     else:
         swept = _sweep_safely()
@@ -170,7 +172,7 @@ def run_worker(*, burst: bool = False) -> int:
     while True:
         worker = None
         try:
-            worker = SweepingWorker(queues, connection=connection,
+            worker = ClockWorker(queues, connection=connection,
                                     sweep_interval=None if burst else current_app.config["SWEEP_INTERVAL"])
             worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
         except redis.RedisError:
@@ -204,8 +206,8 @@ def run_without_redis(*, burst: bool = False) -> int:
         while True:
             try:
                 if burst:
-                    sweep_pending(grace_seconds=0)
-                periodic_sweep()
+                    sweep_pending_answers(grace_seconds=0)
+                run_periodic_jobs()
             except Exception:
                 log.warning("sweep failed; trying again in %ss", interval, exc_info=True)
             finally:

@@ -1,0 +1,76 @@
+"""The figures every report draws from: a metric's headline, its band and friction, score histograms.
+
+CSAT % is the share of answers in the top box (4–5), CES % the same (5–7); NPS
+is % promoters (top box, 9–10) minus % detractors (low, 0–6). Each metric is
+judged on its own scale: a band says whether it is healthy, at risk or hurting,
+and ``friction`` puts the three metrics on one axis (0 at the healthy line, 1 at
+the hurting line), so the touchpoint that hurts most can be named even when its
+neighbours ask a different question.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..journeys.surveys import METRICS
+from ..models import Response
+
+# The metric's headline at or above which a touchpoint is healthy, and below
+# which it hurts; in between it is at risk. Common industry benchmarks.
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "csat": (80.0, 60.0),
+    "ces": (70.0, 50.0),
+    "nps": (30.0, 0.0),
+}
+BANDS = ("healthy", "at_risk", "hurting", "no_data")
+
+
+def headline(metric: str, scores: list[int]) -> float | None:
+    """The metric's headline figure for these scores (None with no answers)."""
+    if not scores:
+        return None
+    scale = METRICS[metric]
+    top = sum(1 for score in scores if scale.is_top_box(score))
+    if metric == "nps":
+        top -= sum(1 for score in scores if scale.is_low(score))
+    return round(100 * top / len(scores), 1)
+
+
+def band_for(metric: str, score: float | None) -> str:
+    """``healthy``, ``at_risk`` or ``hurting`` on the metric's own scale (``no_data`` without answers)."""
+    if score is None:
+        return "no_data"
+    healthy, hurting = THRESHOLDS[metric]
+    if score >= healthy:
+        return "healthy"
+    return "at_risk" if score >= hurting else "hurting"
+
+
+def friction(metric: str, score: float | None) -> float | None:
+    """How far below healthy, in widths of the at-risk band: ≤0 healthy, >1 hurting."""
+    if score is None:
+        return None
+    healthy, hurting = THRESHOLDS[metric]
+    return round((healthy - score) / (healthy - hurting), 3)
+
+
+def score_histograms(touchpoint_ids: Iterable[int], since: datetime, until: datetime
+                     ) -> dict[int, dict[str, Counter]]:
+    """``{touchpoint_id: {metric: Counter(score -> count)}}`` for answers in [since, until]: one query."""
+    ids = list(touchpoint_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Response.touchpoint_id, Response.metric, Response.score, func.count())
+        .where(Response.touchpoint_id.in_(ids), Response.created_at >= since, Response.created_at <= until)
+        .group_by(Response.touchpoint_id, Response.metric, Response.score)
+    )
+    histograms: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for touchpoint_id, metric, score, count in rows:
+        histograms[touchpoint_id][metric][score] += count
+    return histograms

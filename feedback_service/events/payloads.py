@@ -1,0 +1,78 @@
+"""What each event carries: the one builder of every payload the log writes.
+
+Payloads carry stable ids and the labels a consumer shows (the touchpoint's
+name, the question), so no second call is needed. The same builder serves a
+single change and a batch: it reads attributes, so an ORM row and a Core row
+of the same columns give the same payload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+SENTIMENT_FIELDS = ("status", "reason", "compound", "positive", "neutral", "negative", "label")
+
+
+def response_data(response, *, touchpoint, question: str, customer) -> dict:
+    """The payload of ``response.created``, ``.updated`` and ``.scored``.
+
+    ``response`` has the answer's columns (``id``, ``score``, ``metric``,
+    ``comment``, ``context``, ``source``, ``created_at`` and the
+    ``sentiment_*`` ones); ``touchpoint`` its ``id``, ``name``, ``channel`` and
+    ``journey_id``; ``customer`` (or None) its ``id``, ``external_id`` and
+    ``email``.
+    """
+    return {
+        "response": {
+            "id": response.id,
+            "score": response.score,
+            "metric": response.metric,
+            "comment": response.comment,
+            "context": response.context,
+            "source": response.source,
+            "created_at": _instant(response.created_at),
+            "sentiment": {field: getattr(response, f"sentiment_{field}") for field in SENTIMENT_FIELDS},
+        },
+        "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "channel": touchpoint.channel,
+                       "journey_id": touchpoint.journey_id},
+        "question": question,
+        "customer": ({"id": customer.id, "external_id": customer.external_id, "email": customer.email}
+                     if customer is not None else None),
+    }
+
+
+def stored_response_data(response) -> dict:
+    """``response_data`` of a stored ``Response`` row, with its touchpoint, wording and customer."""
+    return response_data(response, touchpoint=response.touchpoint, question=response.survey_version.question,
+                         customer=response.customer)
+
+
+def follow_up_data(follow_up, **extra) -> dict:
+    """The payload of every ``follow_up.*`` event; ``extra`` adds the event's own fields."""
+    response = follow_up.response
+    return {
+        "follow_up": {
+            "id": follow_up.id, "status": follow_up.status, "priority": follow_up.priority,
+            "due_at": _instant(follow_up.due_at), "root_cause": follow_up.root_cause,
+            "owner": ({"id": follow_up.owner.id, "name": follow_up.owner.name, "email": follow_up.owner.email}
+                      if follow_up.owner else None),
+            "team": {"id": follow_up.team.id, "name": follow_up.team.name} if follow_up.team else None,
+        },
+        "touchpoint": {"id": follow_up.touchpoint.id, "name": follow_up.touchpoint.name},
+        "response": {"id": response.id, "score": response.score, "metric": response.metric,
+                     "comment": response.comment},
+        **extra,
+    }
+
+
+def endpoint_disabled_data(endpoint, reason: str) -> dict:
+    """The payload of ``webhook_endpoint.disabled``."""
+    return {
+        "webhook_endpoint": {"id": endpoint.id, "url": endpoint.url},
+        "reason": reason,
+        "failing_since": _instant(endpoint.failing_since),
+    }
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
