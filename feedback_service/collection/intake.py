@@ -16,9 +16,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from ..core.database import dialect_insert
+from ..core.database import DIALECT_INSERTS, for_this_database
 from ..core.errors import Invalid
 from ..customers.identity import resolve_customer_ref
 from ..events import log as events
@@ -43,6 +43,17 @@ class Submission:
     response: object
     survey: SurveyVersion
     replayed: bool = False
+
+
+_responses = Response.__table__
+# Built once per database (every answer runs it): the row, unless its idempotency key was used.
+_STORE = {dialect: insert(_responses)
+          .values({column.key: bindparam(column.key, type_=column.type) for column in _responses.c
+                   if column.key not in ("id", "sentiment_compound", "sentiment_positive", "sentiment_neutral",
+                                         "sentiment_negative", "sentiment_label", "scored_at")})
+          .on_conflict_do_nothing(index_elements=[_responses.c.touchpoint_id, _responses.c.idempotency_key])
+          .returning(*_responses.c)
+          for dialect, insert in DIALECT_INSERTS.items()}
 
 
 def request_digest(body: dict) -> str:
@@ -75,15 +86,11 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
                                   email=(customer or {}).get("email"), seen_at=now)
     pending_follow_up = follow_up_needed(policy=touchpoint.follow_up_policy, metric=survey.metric, score=score,
                                          comment=comment)
-    table = Response.__table__
-    stored = db.session.execute(
-        dialect_insert(table).values(
-            organization_id=touchpoint.organization_id, touchpoint_id=touchpoint.id, survey_version_id=survey.id,
-            customer_id=person.id if person else None, metric=survey.metric, score=score, comment=comment,
-            context=context or {}, source=source, idempotency_key=idempotency_key, request_digest=digest,
-            follow_up_pending=pending_follow_up, created_at=now, updated_at=now, **initial_sentiment(comment))
-        .on_conflict_do_nothing(index_elements=[table.c.touchpoint_id, table.c.idempotency_key])
-        .returning(*table.c)
+    stored = db.session.execute(for_this_database(_STORE), dict(
+        organization_id=touchpoint.organization_id, touchpoint_id=touchpoint.id, survey_version_id=survey.id,
+        customer_id=person.id if person else None, metric=survey.metric, score=score, comment=comment,
+        context=context or {}, source=source, idempotency_key=idempotency_key, request_digest=digest,
+        follow_up_pending=pending_follow_up, created_at=now, updated_at=now, **initial_sentiment(comment))
     ).first()
     if stored is None:
         # The key was used: a retry of an answer already stored, which this one must not change

@@ -7,8 +7,9 @@ with ``commit``, which hands over the jobs the transaction asked for.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import ARRAY, Integer, any_, bindparam, event
@@ -17,6 +18,8 @@ from sqlalchemy.engine import Engine
 
 from ..extensions import db
 from .jobs import dispatch_pending
+
+T = TypeVar("T")
 
 
 def engine_options(uri: str) -> dict:
@@ -136,12 +139,11 @@ def held(name: str) -> dict | None:
     return None if kept is None else kept.setdefault(name, {})
 
 
-def dialect_insert(table):
-    """``INSERT`` in the bound database's own dialect, for its ``ON CONFLICT`` clauses.
+# The databases the service runs on, and each one's INSERT, whose ON CONFLICT clauses (an upsert)
+# PostgreSQL and SQLite spell alike but SQLAlchemy builds with a construct per dialect.
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
-    PostgreSQL and SQLite spell an upsert the same way; SQLAlchemy gives each
-    dialect its own construct for it.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+
+def for_this_database(statements: Mapping[str, T]) -> T:
+    """Of ``statements`` (one per name of ``DIALECT_INSERTS``, built once), the bound database's."""
+    return statements[db.session.get_bind().dialect.name]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 
-from ..core.database import dialect_insert
+from ..core.database import DIALECT_INSERTS, for_this_database
 from ..core.tenancy import current_tenant_id
 from ..extensions import db
 from ..models import Customer, utcnow
@@ -76,41 +76,55 @@ def resolve_customer_ref(organization_id: int, *, external_id: str | None, email
 
 def _upsert(connection, organization_id: int, external_id: str | None, email: str | None,
             seen_at: datetime) -> CustomerRef:
-    key = _table.c.external_id if external_id else _table.c.email
-    statement = _new(organization_id, external_id, email, seen_at).on_conflict_do_update(
-        index_elements=[_table.c.organization_id, key], set_=_seen_bounds(connection.dialect.name, seen_at))
-    return CustomerRef(*connection.execute(statement.returning(*_RETURNED)).one())
+    statements = for_this_database(_UPSERT_BY_EXTERNAL_ID if external_id else _UPSERT_BY_EMAIL)
+    return CustomerRef(*connection.execute(statements, _params(organization_id, external_id, email, seen_at)).one())
 
 
 def _matching(connection, organization_id: int, external_id: str, email: str):
-    return connection.execute(select(*_RETURNED).where(
-        _table.c.organization_id == organization_id,
-        (_table.c.external_id == external_id) | (_table.c.email == email))).all()
+    return connection.execute(_MATCHING, {"org": organization_id, "external_id": external_id, "email": email}).all()
 
 
 def _insert(connection, organization_id: int, external_id: str | None, email: str | None,
             seen_at: datetime) -> CustomerRef | None:
-    statement = _new(organization_id, external_id, email, seen_at).on_conflict_do_nothing().returning(*_RETURNED)
-    row = connection.execute(statement).first()
+    row = connection.execute(for_this_database(_INSERT_NEW),
+                             _params(organization_id, external_id, email, seen_at)).first()
     return CustomerRef(*row) if row else None
 
 
 def _touch(connection, customer_id: int, seen_at: datetime, changes: dict) -> CustomerRef:
     statement = update(_table).where(_table.c.id == customer_id).values(
-        **_seen_bounds(connection.dialect.name, seen_at), **changes).returning(*_RETURNED)
-    return CustomerRef(*connection.execute(statement).one())
+        **_seen_bounds(connection.dialect.name), **changes).returning(*_RETURNED)
+    return CustomerRef(*connection.execute(statement, {"seen_at": seen_at}).one())
 
 
-def _new(organization_id: int, external_id: str | None, email: str | None, seen_at: datetime):
-    return dialect_insert(_table).values(organization_id=organization_id, external_id=external_id, email=email,
-                                         first_seen_at=seen_at, last_seen_at=seen_at)
+def _params(organization_id: int, external_id: str | None, email: str | None, seen_at: datetime) -> dict:
+    return {"org": organization_id, "external_id": external_id, "email": email, "seen_at": seen_at}
 
 
-def _seen_bounds(dialect: str, seen_at: datetime) -> dict:
+def _seen_bounds(dialect: str) -> dict:
     # Answers can arrive out of order (an offline widget sends yesterday's today).
     least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
-    at = bindparam("seen_at", seen_at, type_=_table.c.first_seen_at.type)
+    at = bindparam("seen_at", type_=_table.c.first_seen_at.type)
     return {"first_seen_at": least(_table.c.first_seen_at, at), "last_seen_at": greatest(_table.c.last_seen_at, at)}
+
+
+def _new(dialect: str):
+    at = bindparam("seen_at", type_=_table.c.first_seen_at.type)
+    return DIALECT_INSERTS[dialect](_table).values(
+        organization_id=bindparam("org"), external_id=bindparam("external_id"), email=bindparam("email"),
+        first_seen_at=at, last_seen_at=at)
+
+
+# Built once per database: an answer naming its customer runs one of them.
+_UPSERT_BY_EXTERNAL_ID, _UPSERT_BY_EMAIL = (
+    {dialect: _new(dialect).on_conflict_do_update(index_elements=[_table.c.organization_id, key],
+                                                  set_=_seen_bounds(dialect)).returning(*_RETURNED)
+     for dialect in DIALECT_INSERTS}
+    for key in (_table.c.external_id, _table.c.email))
+_INSERT_NEW = {dialect: _new(dialect).on_conflict_do_nothing().returning(*_RETURNED) for dialect in DIALECT_INSERTS}
+_MATCHING = select(*_RETURNED).where(
+    _table.c.organization_id == bindparam("org"),
+    (_table.c.external_id == bindparam("external_id")) | (_table.c.email == bindparam("email")))
 
 
 def find_customer(external_id: str | None, email: str | None) -> Customer | None:

@@ -1,11 +1,10 @@
 """The durable, ordered event log.
 
-Events are added to the session of the change that causes them, so they
+Events are written in the transaction of the change that causes them, so they
 commit (or roll back) with it: a consumer never hears of an answer that was
 not stored, and never misses one that was. Who must hear of an event as it is
 written (the webhooks' fan-out, which owes its deliveries in the same
-transaction) subscribes to ``event_recorded`` (one event, an ORM object not yet
-flushed) or ``events_recorded`` (a batch inserted at once, with their ids).
+transaction) subscribes to ``events_recorded``: the log knows nobody who listens.
 """
 
 from __future__ import annotations
@@ -23,31 +22,35 @@ from ..models import Event, utcnow
 from ..models.event import XID8
 
 _signals = Namespace()
-#: Sent with ``event`` (an ``Event`` in the session) and its ``organization_id``.
-event_recorded = _signals.signal("event-recorded")
-#: Sent with ``events``: dicts of ``id``, ``organization_id``, ``type``, ``created_at`` and ``data``.
+#: Sent with ``events``: dicts of ``id``, ``organization_id``, ``type``, ``created_at`` and ``data``,
+#: inserted in the caller's transaction a moment ago.
 events_recorded = _signals.signal("events-recorded")
 
+_table = Event.__table__
+# Built once: the event log is written on every answer. Its RETURNING is the row as stored.
+_INSERT = insert(_table).returning(*_table.c, sort_by_parameter_order=True)
 
-def record(event_type: str, data: dict, *, organization_id: int | None = None) -> Event:
-    """Log the event in the caller's transaction (the tenant's, unless ``organization_id`` says)."""
+
+def record(event_type: str, data: dict, *, organization_id: int | None = None):
+    """Log one event in the caller's transaction (the tenant's, unless ``organization_id`` says);
+    returns it as stored (``id``, ``txid``, …)."""
     organization_id = organization_id if organization_id is not None else current_tenant_id()
-    event = Event(type=event_type, data=data, created_at=utcnow())
-    if organization_id is not None:
-        event.organization_id = organization_id
-    db.session.add(event)
-    event_recorded.send(event, organization_id=organization_id)
+    [event] = _insert([{"organization_id": organization_id, "type": event_type, "data": data,
+                        "created_at": utcnow()}])
     return event
 
 
 def record_many(rows: list[dict]) -> None:
     """Log many events at once (``organization_id``, ``type``, ``created_at``, ``data`` each), in the
     caller's transaction: one insert for the batch."""
-    if not rows:
-        return
-    table = Event.__table__
-    ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-    events_recorded.send(None, events=[{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)])
+    if rows:
+        _insert(rows)
+
+
+def _insert(rows: list[dict]) -> list:
+    stored = db.session.execute(_INSERT, rows).all() if len(rows) > 1 else [db.session.execute(_INSERT, rows[0]).one()]
+    events_recorded.send(None, events=[row._asdict() for row in stored])
+    return stored
 
 
 def cursor_of(event: Event) -> str:

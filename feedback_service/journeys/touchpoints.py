@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..core import security
@@ -19,15 +19,18 @@ DEFAULT_TRIGGER = {"mode": "load", "delay_seconds": 3}
 UNKNOWN_KEY = "No survey for this key. Check the data-touchpoint attribute of the embed code."
 
 
+# Built once: every request to the public routes runs it.
+_LIVE = (select(Touchpoint)
+         .where(Touchpoint.publishable_key == bindparam("publishable_key"), Touchpoint.archived_at.is_(None))
+         .options(joinedload(Touchpoint.survey)))
+
+
 def live_touchpoint(publishable_key: str) -> Touchpoint:
     """The live touchpoint behind a ``pk_`` key, with its survey, across tenants (the key is the
     credential); 404 for an unknown, rotated or archived key. One indexed read."""
     if not security.is_publishable_key(publishable_key):
         raise NotFound(UNKNOWN_KEY)
-    touchpoint = db.session.scalar(
-        select(Touchpoint).where(Touchpoint.publishable_key == publishable_key, Touchpoint.archived_at.is_(None))
-        .options(joinedload(Touchpoint.survey))
-    )
+    touchpoint = db.session.scalar(_LIVE, {"publishable_key": publishable_key})
     if touchpoint is None:
         raise NotFound(UNKNOWN_KEY)
     return touchpoint

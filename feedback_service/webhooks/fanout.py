@@ -11,17 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from ..core.database import held
 from ..core.jobs import PendingJob, after_commit, per_window
-from ..events.log import event_recorded, events_recorded
+from ..events.log import events_recorded
 from ..extensions import db
-from ..models import Event, WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import WebhookDelivery, WebhookEndpoint, utcnow
 from .jobs import drain_deliveries, send_delivery
 
 # What a batch (``core.database.batch``) keeps of the endpoints it read, by organisation.
 ROUTES = "webhook_routes"
+
+_deliveries = WebhookDelivery.__table__
+_INSERT_DELIVERIES = insert(_deliveries).returning(_deliveries.c.id, sort_by_parameter_order=True)
+_ROUTES = (select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.touchpoint_ids)
+           .where(WebhookEndpoint.organization_id == bindparam("organization_id"), WebhookEndpoint.enabled.is_(True))
+           .order_by(WebhookEndpoint.id))
 
 
 @dataclass(frozen=True)
@@ -50,11 +56,7 @@ def routes_of(organization_id: int) -> list[Route]:
     if cached is not None and organization_id in cached:
         return cached[organization_id]
     with db.session.no_autoflush:
-        rows = db.session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.touchpoint_ids)
-            .where(WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.enabled.is_(True))
-            .order_by(WebhookEndpoint.id)
-        ).all()
+        rows = db.session.execute(_ROUTES, {"organization_id": organization_id}).all()
     routes = [Route(row.id, frozenset(row.events or ()), frozenset(row.touchpoint_ids) if row.touchpoint_ids else None)
               for row in rows]
     if cached is not None:
@@ -62,28 +64,9 @@ def routes_of(organization_id: int) -> list[Route]:
     return routes
 
 
-@event_recorded.connect
-def _fan_out(event: Event, organization_id: int | None) -> None:
-    """The deliveries one event owes, added to the session beside it."""
-    if organization_id is None:
-        return  # no tenant, so no endpoint either
-    targets = [route for route in routes_of(organization_id) if route.wants(event.type, event.data)]
-    if not targets:
-        return
-    now = utcnow()
-    deliveries = [WebhookDelivery(event=event, endpoint_id=route.endpoint_id, organization_id=organization_id,
-                                  status="pending", attempts=0, max_attempts=max_attempts(),
-                                  next_attempt_at=now, created_at=now, updated_at=now)
-                  for route in targets]
-    db.session.add_all(deliveries)
-    if _inline():
-        db.session.flush()  # the in-process jobs take the deliveries' ids
-    request_sending([delivery.id for delivery in deliveries])
-
-
 @events_recorded.connect
-def _fan_out_batch(sender, events: list[dict]) -> None:
-    """The deliveries a batch of events owes, inserted at once."""
+def _fan_out(sender, events: list[dict]) -> None:
+    """The deliveries the events just recorded owe, inserted at once, beside them."""
     routes = {organization_id: routes_of(organization_id) for organization_id in {e["organization_id"] for e in events}}
     now = utcnow()
     rows = [{"organization_id": event["organization_id"], "endpoint_id": route.endpoint_id,
@@ -93,9 +76,7 @@ def _fan_out_batch(sender, events: list[dict]) -> None:
             if route.wants(event["type"], event["data"])]
     if not rows:
         return
-    table = WebhookDelivery.__table__
-    ids = db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).all()
-    request_sending(list(ids))
+    request_sending(db.session.scalars(_INSERT_DELIVERIES, rows).all())
 
 
 def request_sending(delivery_ids: list[int]) -> None:

@@ -87,8 +87,8 @@ class ClockWorker(Worker):
         queue = Queue(self.queues[0].name, connection=self.connection)
         for job in PERIODIC_JOBS:
             try:
-                queue.enqueue(job.func, job_id=f"periodic-{job.name.replace('.', '-')}-{bucket}", unique=True, result_ttl=0,
-                              failure_ttl=PERIODIC_FAILURE_TTL)
+                queue.enqueue(job.func, job_id=f"periodic-{job.name.replace('.', '-')}-{bucket}", unique=True,
+                              result_ttl=0, failure_ttl=PERIODIC_FAILURE_TTL)
             except DuplicateJobError:
                 pass  # another worker booked this interval's
             except redis.RedisError:
