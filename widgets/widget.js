@@ -38,12 +38,6 @@
     const base = me && me.src ? new URL(me.src, location.href).origin : '';
     const NONCE = ds.styleNonce || (me && me.nonce) || '';
     const QKEY = 'feedback_widget.pending.v1';
-    // English, for any word the survey's texts lack (the server fills them all in).
-    const TEXTS = {
-      send: 'Send', close: 'Close', skip: 'No comment', thanks: 'Thank you for your feedback!',
-      sent_score: 'Thanks! Your score was saved.', queued_score: 'Your score could not be sent yet; it will be sent later.',
-      refused_score: 'Sorry, your score could not be saved.', opened: 'A short survey opened at the end of this page.'
-    };
 
     // ---- CSS: a string, there is no build step ----------------------------
     // --fbw-accent may be set by the host page on the feedback-widget element.
@@ -273,10 +267,10 @@
     // asked: the host called show() (after an interaction); otherwise the survey's own trigger opened it.
     const open = (payload, pk, who, ctx, asked) => {
       if (host) return false;
-      const s = payload.survey, sc = s.scale || {}, labels = s.scale_labels || {};
-      const t = Object.assign({}, TEXTS, s.texts);
-      const min = sc.min != null ? +sc.min : s.metric === 'nps' ? 0 : 1;
-      const max = Math.min(sc.max != null ? +sc.max : { nps: 10, csat: 5, ces: 7 }[s.metric] || 5, min + 10);
+      // The server always sends every word (in the survey's language, else English) and the
+      // whole scale: no defaults of its to keep in step here.
+      const s = payload.survey, sc = s.scale, t = s.texts, labels = s.scale_labels || {};
+      const min = sc.min, max = Math.min(sc.max, min + 10); // the layout is made for at most 11 scores
       const lang = s.language || navigator.language || 'en';
       const rtl = /^(ar|fa|he|ur)\b/i.test(lang);
 
@@ -339,7 +333,7 @@
         posted = post(entry);
         const r = await Promise.race([posted, sleep(4000)]);
         if (!told(r)) return;
-        const low = sc.low_score_max != null && n <= sc.low_score_max;
+        const low = n <= sc.low_score_max;
         label.textContent = (r && r.j && r.j.follow_up_prompt) || (low && s.low_score_prompt) || s.comment_prompt || '';
         step1.hidden = true;
         step2.hidden = false;
