@@ -1,6 +1,6 @@
 """The widget's weight: its source, the committed build (/widget.js serves it) and that gzipped.
 
-    python bench/widget_size.py          # a table; exit status 1 if over budget
+    python bench/widget_size.py          # a table; exit status 1 if over budget or the build is stale
     python bench/widget_size.py --json   # one JSON object
 
 Everything the page loads to show the survey is this one script: the CSS is a string
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from feedback_service.web.widget_asset import WIDGET_BUILD, WIDGET_DIR  # noqa: E402
+from feedback_service.web.widget_asset import WIDGET_BUILD, WIDGET_DIR, stale_build  # noqa: E402
 
 SOURCES = sorted((WIDGET_DIR / "src").glob("*.js"))
 BUDGET = 6 * 1024  # bytes, gzipped, script + styles + fonts
@@ -38,6 +38,7 @@ def measure():
         "gzip_level6": len(gzip.compress(minified, 6)),
         "raw_gzip": len(gzip.compress(raw, 9)),
         "budget_gzip": BUDGET,
+        "stale": stale_build(),
     }
 
 
@@ -57,7 +58,9 @@ def main(argv):
         print("comparison (gzipped, what the page loads to show a survey):")
         for name, size in COMPARISON:
             print(f"  {name:<22} {kb(size)}   {size / m['gzip']:5.1f}x this widget")
-    return 0 if m["within_budget"] else 1
+        for problem in m["stale"]:
+            print(f"STALE BUILD: {problem}; run `make widget`")
+    return 0 if m["within_budget"] and not m["stale"] else 1
 
 
 if __name__ == "__main__":
