@@ -47,7 +47,7 @@ export const renderSurvey = (survey, lang, rtl) => {
   for (let score = min; score <= max; score++) scoreButtons.push(element('button', { type: 'button', text: String(score) }));
   // The end labels are visible text that describes the buttons at the ends of the scale.
   const ends = element('div', { class: 'l' });
-  Object.keys(labels).sort((a, b) => a - b).forEach(score => {
+  Object.keys(labels).sort((one, other) => one - other).forEach(score => {
     const button = scoreButtons[score - min];
     if (!button || !labels[score]) return;
     ends.appendChild(element('span', { id: 'l' + score, text: labels[score] }));
