@@ -1,4 +1,5 @@
 # Two commands: `make run` serves the service, `make test` runs the suite.
+# `make widget` rebuilds the committed widgets/dist after a change to widgets/src (needs Node).
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgresql install install-dev worker bench clean
+.PHONY: run test test-sqlite test-postgresql install install-dev worker bench widget clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,12 @@ bench: install-dev
 	$(PY) bench/webhooks.py
 	$(PY) bench/follow_up_opening.py
 	$(PY) bench/submit_throughput.py --redis
+
+# The widget's build, esbuild from npm (its binary comes as a package: no install script needed).
+# Commit widgets/dist with the change to widgets/src.
+# The only target that needs Node; tests/test_widget_build.py fails while the build is stale.
+widget:
+	cd widgets && npm ci --ignore-scripts --no-audit --no-fund && npm run --silent build
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

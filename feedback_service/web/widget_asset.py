@@ -1,7 +1,9 @@
-"""``/widget.js``: the widget, minified once per process and sent gzipped.
+"""``/widget.js``: the committed build of the widget, gzipped once per process.
 
-The source in ``widgets/widget.js`` stays readable and commented; rjsmin strips
-it at serve time, so no build step and no generated file live in the repo.
+The source is ``widgets/src/`` (readable modules); ``make widget`` bundles and mangles it
+with esbuild into ``widgets/dist/widget.min.js``, committed so that serving it needs no
+Node. ``widgets/dist/build.sha256`` lists the sha256 of every file that build read and of
+what it wrote: ``stale_build()`` compares them, for the test and the size bench.
 """
 
 from __future__ import annotations
@@ -11,23 +13,43 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-import rjsmin
 from flask import Blueprint, Response, request
 
 bp = Blueprint("widget_asset", __name__)
 
-WIDGET_SOURCE = Path(__file__).resolve().parents[2] / "widgets" / "widget.js"
+WIDGET_DIR = Path(__file__).resolve().parents[2] / "widgets"
+WIDGET_BUILD = WIDGET_DIR / "dist" / "widget.min.js"
+BUILD_MANIFEST = WIDGET_DIR / "dist" / "build.sha256"
 
 
 @lru_cache(maxsize=4)
 def _bundle(mtime: float) -> tuple[bytes, bytes, str]:
-    minified = rjsmin.jsmin(WIDGET_SOURCE.read_text(encoding="utf-8")).encode()
+    minified = WIDGET_BUILD.read_bytes()
     return minified, gzip.compress(minified, compresslevel=9, mtime=0), hashlib.sha256(minified).hexdigest()[:20]
 
 
 def widget_bundle() -> tuple[bytes, bytes, str]:
-    """(minified, gzipped, etag) of the current widget source."""
-    return _bundle(WIDGET_SOURCE.stat().st_mtime)
+    """(minified, gzipped, etag) of the current build; a rebuild is picked up without a restart."""
+    return _bundle(WIDGET_BUILD.stat().st_mtime)
+
+
+def stale_build() -> list[str]:
+    """Why ``widgets/dist`` does not match ``widgets/src`` (empty when it does): run ``make widget``."""
+    if not BUILD_MANIFEST.exists():
+        return [f"{BUILD_MANIFEST.relative_to(WIDGET_DIR)} is missing"]
+    lines = BUILD_MANIFEST.read_text(encoding="utf-8").splitlines()
+    recorded = {name: digest for digest, _, name in (line.partition("  ") for line in lines)}
+    problems = []
+    expected = {f"src/{p.name}" for p in (WIDGET_DIR / "src").glob("*.js")} | {"dist/widget.min.js"}
+    for name in sorted(set(recorded) | expected):
+        path = WIDGET_DIR / name
+        if name not in recorded:
+            problems.append(f"{name} is not in the build")
+        elif not path.is_file():
+            problems.append(f"{name} is gone since the build")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != recorded[name]:
+            problems.append(f"{name} changed since the build")
+    return problems
 
 
 @bp.get("/widget.js")
