@@ -83,7 +83,7 @@ def one_at_a_time() -> int:
 
 def batched() -> int:
     from feedback_service.loop.opening import OPENING_BATCH as FOLLOW_UP_BATCH
-from feedback_service.loop.opening import open_pending as open_pending_follow_ups
+    from feedback_service.loop.opening import open_pending as open_pending_follow_ups
 
     opened = 0
     while (n := open_pending_follow_ups()) > 0:

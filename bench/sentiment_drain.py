@@ -18,7 +18,7 @@ weighs on both figures alike; the verdicts use the median round.
 
 Target (issue 4): step 2 at >= 0.5x raw.
 
-    .venv/bin/python bench/sentiment_drain.py [--rows 20000] [--rounds 3] [--follow-ups] [--lanes N]
+    .venv/bin/python bench/sentiment_drain.py [--rows 20000] [--rounds 3] [--follow-ups]
 """
 
 from __future__ import annotations
@@ -157,8 +157,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of raw / 1 worker / raw / 2 workers / raw")
-    parser.add_argument("--lanes", type=int, default=None,
-                        help="SENTIMENT_DRAIN_LANES for the workers (default: the app's, 2)")
     parser.add_argument("--follow-ups", action="store_true",
                         help="every comment has an open follow-up (as submissions open), so scoring recomputes "
                              "their priorities")
@@ -169,8 +167,6 @@ def main() -> None:
     conn.execute(f'CREATE SCHEMA "{schema}"')
     conn.commit()
     env = env_for(schema)
-    if args.lanes is not None:
-        env["SENTIMENT_DRAIN_LANES"] = str(args.lanes)
     queue = redis.Redis.from_url(REDIS_URL)
     load_before = loadavg()
     try:
@@ -201,9 +197,8 @@ def main() -> None:
             one["raw"], two["raw"] = (before + between) / 2, (between + after) / 2
             rounds.append((one, two))
 
-        lanes = f"{args.lanes} lane{'s' if args.lanes != 1 else ''} a worker" if args.lanes else "default lanes"
         print(f"\nSentiment drain, {args.rows:,} comments{' with open follow-ups' if args.follow_ups else ''}, "
-              f"{lanes}, PostgreSQL, {os.cpu_count()} cores, load average before {load_before}, after {loadavg()}\n")
+              f"PostgreSQL, {os.cpu_count()} cores, load average before {load_before}, after {loadavg()}\n")
         print(f"{'':30}{'raw VADER/s':>12}{'drain/s':>10}{'x raw':>7}{'span s':>8}{'wall s':>8}"
               f"{'scored':>8}{'writes':>8}{'events':>8}")
         for n, (one, two) in enumerate(rounds, 1):

@@ -81,7 +81,7 @@ def test_events_logged_before_the_transaction_column_keep_their_order(app_config
         assert [event.data["n"] for event in after.items] == [4]
         if database_kind == "postgresql":
             # All stamped with the migration's own transaction: before anything written since.
-            assert len(txids) == 1 and None not in txids and later.txid > txids.pop()
+            assert len(txids) == 1 and None not in txids and later["txid"] > txids.pop()
         else:
             assert txids == {None}
     finally:

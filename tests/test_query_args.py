@@ -78,7 +78,7 @@ def test_limit_and_cursor_page_every_list(client, org, two_of_everything, path):
 def test_the_widgets_own_query_string_is_accepted(client, org, make_touchpoint):
     _, pk = make_touchpoint(org)
 
-    # What widgets/widget.js sends: customer_id and customer_email when known, always lang
+    # What widgets/src/widget.js sends: customer_id and customer_email when known, always lang
     # (empty when the browser reports no language).
     for query in ({"customer_id": "c-1", "customer_email": "ann@example.com", "lang": "en-US"},
                   {"lang": ""}, {}):

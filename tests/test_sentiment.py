@@ -448,3 +448,30 @@ def test_preloading_leaves_nothing_for_a_forked_job_to_load():
 
     assert sentiment.known_words.cache_info().currsize == 1
     assert sentiment.detector.cache_info().currsize == 1
+
+
+def test_postgresqls_one_statement_stores_what_the_orm_path_stores(app, org, touchpoint, make_response,
+                                                                  database_kind):
+    """The one fast path of scoring, held to its reference: the ORM's bulk update and a read."""
+    if database_kind != "postgresql":
+        pytest.skip("the statement is PostgreSQL's")
+    from feedback_service.models import utcnow
+    from feedback_service.sentiment import scoring
+
+    customer = {"external_id": "c-1", "email": "c1@example.com"}
+    ids = [make_response(org, touchpoint, comment=text, customer=who) for text, who in (
+        ("Lovely help, thank you.", customer), ("Awful wait, never again.", None), ("Ganz schlecht.", None))]
+    with app.app_context():
+        scores = scoring.score_comments(zip(ids, ("Lovely help, thank you.", "Awful wait, never again.",
+                                                  "Ganz schlecht."), strict=True))
+    now = utcnow()
+
+    def stored(store) -> list[dict]:
+        with app.app_context(), org.scope():
+            rows = [row._asdict() for row in store(scores, now)]
+            db.session.rollback()
+        return rows
+
+    fast, reference = stored(scoring.store_scores), stored(scoring.store_scores_orm)
+    assert fast == reference and [row["id"] for row in fast] == ids
+    assert {row["sentiment_status"] for row in fast} == {"scored", "skipped"}

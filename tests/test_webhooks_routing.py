@@ -54,7 +54,7 @@ def _owed_alone(event_type: str, touchpoint_id: int | None) -> set[int]:
     data = {"touchpoint": {"id": touchpoint_id}} if touchpoint_id else {}
     event = events.record(event_type, data)
     db.session.flush()
-    return set(db.session.scalars(select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event.id)))
+    return set(db.session.scalars(select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event["id"])))
 
 
 def _owed_in_a_batch(org_id: int, event_type: str, touchpoint_id: int | None) -> set[int]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.database import batch, commit
 from ..core.tenancy import tenant_scope
+from ..events.log import recorded_together
 from ..extensions import db
 from ..journeys.surveys import METRICS
 from ..models import FollowUp, Organization, Response, User, utcnow
@@ -127,7 +128,7 @@ def open_pending(response_ids: list[int] | None = None, limit: int = OPENING_BAT
     by_organization: dict[int, list[Response]] = {}
     for response_id, organization_id in claimed:
         by_organization.setdefault(organization_id, []).append(responses[response_id])
-    with batch(), unassigned_notices_per_batch():
+    with batch(), recorded_together(), unassigned_notices_per_batch():
         routing.lock_teams(r.touchpoint.team_id for r in responses.values() if r.touchpoint.team_id)
         for organization_id, of_one_organization in by_organization.items():
             with tenant_scope(organization_id):

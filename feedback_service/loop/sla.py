@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.database import batch
+from ..events.log import recorded_together
 from ..extensions import db
 from ..models import FollowUp, Team, User
 from .activity import announce, log_activity
@@ -44,7 +45,7 @@ def mark_late(late: list[FollowUp], now: datetime) -> None:
     about all of theirs: an outage's thousands of breaches reach a lead as a few lists."""
     admins: dict[int, list[User]] = {}
     escalations: dict[tuple[int, str], list[FollowUp]] = defaultdict(list)
-    with batch():
+    with batch(), recorded_together():
         for follow_up in late:
             follow_up.sla_breached_at = now
             log_activity(follow_up, "sla_breached", SYSTEM, after={"due_at": follow_up.due_at.isoformat()})
