@@ -3,6 +3,8 @@
 ``create_app`` is the composition root: the one place that knows every package.
 Below it, imports run one way (adapters → features → core → models); see
 docs/architecture.md.
+
+May import: every package (and nothing imports it but ``wsgi.py``, the tests and the benches).
 """
 
 from __future__ import annotations

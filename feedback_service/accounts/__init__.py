@@ -1,0 +1,4 @@
+"""Accounts: organisations (the tenants), their staff and teams, API keys, and roles.
+
+May import: core, models.
+"""

@@ -2,6 +2,8 @@
 
 Adapters only: each view parses with a schema, calls one feature function and
 shapes the answer; the error contract is ``core.http.smorest``'s.
+
+May import: schemas, features, core, models, config.
 """
 
 from __future__ import annotations

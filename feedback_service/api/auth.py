@@ -14,13 +14,13 @@ from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from ..accounts.roles import role_at_least
 from ..core import security
 from ..core.tenancy import set_tenant
 from ..extensions import db
 from ..models import ApiKey, utcnow
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-ROLE_RANK = {"viewer": 0, "agent": 1, "admin": 2}
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def require_role(role: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             principal = current_principal()
-            if ROLE_RANK[principal.role] < ROLE_RANK[role]:
+            if not role_at_least(principal.role, role):
                 abort(403, message=f"This needs the {role} role; your key or login is {principal.role}.")
             return view(*args, **kwargs)
 

@@ -1,8 +1,10 @@
 """The staff console: server-rendered pages behind a session login.
 
-Routes are thin: they read a form or an id, call a service, render a template
-under ``templates/console/``. Everything here is scoped to the signed-in
-user's organisation by ``blueprint`` (see ``tenancy``).
+Routes are thin: they read a form or an id, call a feature's function, render
+a template under ``templates/console/``. Everything here is scoped to the
+signed-in user's organisation by ``blueprint`` (see ``core.tenancy``).
+
+May import: features, core, models, config.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_login import LoginManager
 from sqlalchemy import select
 
-from ..api.auth import ROLE_RANK
+from ..accounts.roles import role_at_least
 from ..core import security
 from ..core.tenancy import tenant_scope
 from ..extensions import db
@@ -60,7 +60,7 @@ class StaffMember:
 
     def can(self, role: str) -> bool:
         """Is this user's role at least ``role``?"""
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+        return role_at_least(self.role, role)
 
     @property
     def display_name(self) -> str:

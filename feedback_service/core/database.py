@@ -12,11 +12,12 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import ARRAY, Integer, any_, bindparam, event
+from sqlalchemy import ARRAY, JSON, Integer, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from ..extensions import db
+from ..models.base import UTCDateTime
 from .jobs import dispatch_pending
 
 T = TypeVar("T")
@@ -100,10 +101,6 @@ def render_migration_type(type_, obj, autogen_context):
     Migrations must not import application code that will change; what the
     database stores is a timezone-aware timestamp and JSON(B).
     """
-    from sqlalchemy import JSON
-
-    from ..models.base import UTCDateTime
-
     if isinstance(type_, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if isinstance(type_, JSON) and getattr(type_, "_variant_mapping", None):

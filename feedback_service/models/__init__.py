@@ -1,4 +1,7 @@
-"""The domain's tables. Import from here: ``from feedback_service.models import Touchpoint``."""
+"""The domain's tables, and the rules that are facts about a row (``FollowUp.is_overdue``).
+
+Import from here: ``from feedback_service.models import Touchpoint``. May import: extensions.
+"""
 
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event

@@ -1,4 +1,7 @@
-"""Server-rendered pages: the widget script, the hosted survey, the demo shop."""
+"""Server-rendered pages: the widget script, the hosted survey, the demo shop.
+
+May import: features, core, models, config.
+"""
 
 from __future__ import annotations
 

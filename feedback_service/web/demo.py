@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from ..core.tenancy import tenant_scope
+from ..collection.tokens import email_links
 from ..demo.seed import find_demo
 from ..extensions import db
 from ..models import Touchpoint
@@ -48,8 +49,6 @@ def page(page: str):
     touchpoint = touchpoints.get(touchpoint_name)
     links = None
     if page == "delivery" and touchpoint is not None:
-        from ..collection.tokens import email_links
-
         with tenant_scope(touchpoint.organization_id):
             links = email_links(touchpoint, customer_id="cust-0001", customer_email="customer1@mail.example")
     return render_template(template, title=title, touchpoint=touchpoint, pages=PAGES, current=page,

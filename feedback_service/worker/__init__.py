@@ -2,4 +2,6 @@
 
 An adapter, like the API: it runs the features' jobs and imports their ``jobs``
 modules; nothing below imports it.
+
+May import: features, core, models, config.
 """
