@@ -10,7 +10,7 @@ PORT ?= 5000
 WORKERS ?= 2
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgresql install install-dev worker bench widget clean
+.PHONY: run test test-sqlite test-postgresql test-faults lint widget install install-dev worker bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,16 +40,28 @@ run: install
 worker: install
 	$(FLASK) worker
 
-# The whole suite, on SQLite and again on PostgreSQL.
+# The whole suite: on SQLite and again on PostgreSQL, two processes at a time (pytest-xdist);
+# the browser tests once (on SQLite); the fault tests, which stop, freeze and kill real servers
+# and measure latencies, once and alone, on PostgreSQL.
+XDIST ?= -n 2
 test: install-dev
 	@bash .ci/ensure-chromium
-	$(MAKE) --no-print-directory test-sqlite test-postgresql
+	$(MAKE) --no-print-directory test-sqlite test-postgresql test-faults
 
 test-sqlite: install-dev
-	TEST_DATABASE_URL=sqlite $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	TEST_DATABASE_URL=sqlite $(PY) -m pytest -p no:cacheprovider $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 test-postgresql: install-dev
-	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest -p no:cacheprovider $(XDIST) -m "not slow and not browser" \
+	  $(PYTEST_ARGS)
+
+test-faults: install-dev
+	TEST_DATABASE_URL=$(TEST_PG_URL) $(PY) -m pytest -p no:cacheprovider -m slow $(PYTEST_ARGS)
+
+# Style and imports (ruff), and the one-way imports (import-linter; make test runs it too).
+lint: install-dev
+	$(VENV)/bin/ruff check feedback_service tests bench
+	$(VENV)/bin/lint-imports
 
 # Each prints its figures beside its baseline and target (see bench/README.md).
 # They need the local PostgreSQL and Redis; `apt-get install wrk` sharpens the throughput one.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import os
-
 from pathlib import Path
 
 from feedback_service import create_app

@@ -61,10 +61,10 @@ def one_at_a_time() -> int:
     from sqlalchemy import select
 
     from feedback_service.core.database import commit
-    from feedback_service.extensions import db
-    from feedback_service.models import Response
-    from feedback_service.loop import opening, workflow as follow_ups
     from feedback_service.core.tenancy import tenant_scope
+    from feedback_service.extensions import db
+    from feedback_service.loop import opening
+    from feedback_service.models import Response
 
     opened = 0
     while True:
@@ -121,11 +121,12 @@ def run(args, schema: str) -> int:
     from flask_migrate import upgrade
 
     from feedback_service import create_app
-    from feedback_service.core.database import commit
-    from feedback_service.extensions import db
-    from feedback_service.journeys import ordering as journeys, touchpoints
     from feedback_service.accounts import organizations, staff
+    from feedback_service.core.database import commit
     from feedback_service.core.tenancy import tenant_scope
+    from feedback_service.extensions import db
+    from feedback_service.journeys import ordering as journeys
+    from feedback_service.journeys import touchpoints
 
     logging.disable(logging.INFO)  # a line per batch would be most of the output
     app = create_app()

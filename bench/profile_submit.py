@@ -109,11 +109,11 @@ def main() -> int:
 def profile(args) -> int:
     import json
 
+    from bench_wsgi import app
     from flask_migrate import upgrade
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from bench_wsgi import app
     from feedback_service.extensions import db
 
     with app.app_context():

@@ -174,8 +174,9 @@ def main() -> None:
         flask(env, "create-org", "Bench", "--admin-email", "bench@example.com")
         from feedback_service import create_app
         from feedback_service.core.database import commit
-        from feedback_service.journeys import ordering as journeys, touchpoints
         from feedback_service.core.tenancy import tenant_scope
+        from feedback_service.journeys import ordering as journeys
+        from feedback_service.journeys import touchpoints
 
         app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": "bench"})
         with app.app_context(), tenant_scope(1):

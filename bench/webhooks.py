@@ -104,9 +104,10 @@ def setup(env: dict, receiver: Receiver):
     """An organisation, a touchpoint and an endpoint pointing at the receiver."""
     from feedback_service import create_app
     from feedback_service.core.database import commit
-    from feedback_service.journeys import ordering as journeys, touchpoints
-    from feedback_service.webhooks import endpoints as webhooks
     from feedback_service.core.tenancy import tenant_scope
+    from feedback_service.journeys import ordering as journeys
+    from feedback_service.journeys import touchpoints
+    from feedback_service.webhooks import endpoints as webhooks
 
     flask(env, "db", "upgrade")
     created = json.loads(flask(env, "create-org", "Bench", "--admin-email", "bench@example.com", "--json").stdout)

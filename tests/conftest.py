@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect, text
 from feedback_service import create_app
 from feedback_service.extensions import db
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.helpers.factories", "tests.helpers.console", "tests.helpers.webhooks"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

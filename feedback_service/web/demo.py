@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
-from ..core.tenancy import tenant_scope
 from ..collection.tokens import email_links
+from ..core.tenancy import tenant_scope
 from ..demo.seed import find_demo
 from ..extensions import db
 from ..models import Touchpoint

@@ -7,14 +7,13 @@ a different port is a different origin, which is all the tests need.
 from __future__ import annotations
 
 import html
-import threading
 import secrets
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
-
 
 # ---- servers ---------------------------------------------------------------------------------
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .support import (OPENED, SCORE_POST, live_region, record_requests, score_button, stored_displays,
-                      stored_responses)
+from .support import (
+    OPENED,
+    SCORE_POST,
+    live_region,
+    record_requests,
+    score_button,
+    stored_displays,
+    stored_responses,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -11,16 +11,31 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from feedback_service.core.database import commit
-from feedback_service.extensions import db
-from feedback_service.models import Touchpoint
-from feedback_service.demo.seed import ensure_demo
 from feedback_service.core.tenancy import tenant_scope
-
+from feedback_service.demo.seed import ensure_demo
+from feedback_service.extensions import db
 from feedback_service.journeys.touchpoints import update_touchpoint
+from feedback_service.models import Touchpoint
 
-from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, LOW_SCORE_PROMPT, QUEUED, REFUSED, SAVED,
-                      SCORE_POST, SURVEY_GET, THANKS, live_region, queue, record_requests, score_button,
-                      stored_displays, stored_responses, wait_until_queue_empty)
+from .support import (
+    COMMENT_PATCH,
+    COMMENT_PROMPT,
+    DISPLAY_POST,
+    LOW_SCORE_PROMPT,
+    QUEUED,
+    REFUSED,
+    SAVED,
+    SCORE_POST,
+    SURVEY_GET,
+    THANKS,
+    live_region,
+    queue,
+    record_requests,
+    score_button,
+    stored_displays,
+    stored_responses,
+    wait_until_queue_empty,
+)
 
 pytestmark = pytest.mark.browser
 

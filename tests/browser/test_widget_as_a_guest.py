@@ -19,9 +19,21 @@ from playwright.sync_api import expect
 
 from feedback_service.collection import tokens as links
 
-from .support import (COMMENT_PATCH, COMMENT_PROMPT, DISPLAY_POST, QUEUE_KEY, SCORE_POST, SURVEY_GET, THANKS,
-                      queue, record_requests, score_button, stored_displays, stored_responses,
-                      wait_until_queue_empty)
+from .support import (
+    COMMENT_PATCH,
+    COMMENT_PROMPT,
+    DISPLAY_POST,
+    QUEUE_KEY,
+    SCORE_POST,
+    SURVEY_GET,
+    THANKS,
+    queue,
+    record_requests,
+    score_button,
+    stored_displays,
+    stored_responses,
+    wait_until_queue_empty,
+)
 
 pytestmark = pytest.mark.browser
 
