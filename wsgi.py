@@ -13,6 +13,6 @@ except ConfigError as error:
     sys.exit(f"feedback_service: {error}")
 
 # What is loaded by now (the app, SQLAlchemy's and marshmallow's machinery) lives as long as
-# the worker. A full collection walked all of it, about 100 ms during which every request in
-# flight waited; frozen, the collector leaves it alone.
+# the worker: frozen, the collector's full passes leave it alone instead of walking it while
+# requests wait.
 gc.freeze()

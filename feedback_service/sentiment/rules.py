@@ -1,9 +1,8 @@
 """What a comment's sentiment is: VADER's scores, a label, or why it was skipped.
 
-The rules only; ``tasks.sentiment`` claims the comments, and writes these
+The rules only; ``jobs`` claims the comments and ``scoring`` writes these
 results back with their events. The analyzer and the language detector are
-built once per process and kept: VADER's lexicon takes ~40 ms to load and
-py3langid's model ~1 s, which a worker would otherwise pay in every job.
+built once per process and kept: loading them is slower than scoring a batch.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def known_words() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def detector():
     """py3langid's model, with probabilities, restricted to ``_LANGUAGES``."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # ~0.2 s to import, ~1 s to load
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # slow to import and to load: only when needed
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(_LANGUAGES)

@@ -78,9 +78,8 @@ def store_scores(scores: list[tuple[int, dict]], now) -> list:
     """Write (id, sentiment) pairs; returns the rows written, with what their events show (the
     touchpoint's name, channel and journey, the question, the customer's keys), in id order.
 
-    On PostgreSQL one statement does both (``_store_scores_postgresql``), where the ORM's bulk
-    UPDATE by primary key and a read cost a scoring drain twice its VADER time (bench/README.md,
-    sentiment_drain); elsewhere, and as the reference the tests hold that statement to, the ORM.
+    On PostgreSQL one statement does both (``_store_scores_postgresql``: the feature's one fast
+    path, docs/decisions/0005); elsewhere, and as the reference the tests hold it to, the ORM.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         return _store_scores_postgresql(scores, now)

@@ -25,9 +25,11 @@ ROUTES = "webhook_routes"
 
 _deliveries = WebhookDelivery.__table__
 _INSERT_DELIVERIES = insert(_deliveries).returning(_deliveries.c.id, sort_by_parameter_order=True)
-_ROUTES = (select(WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.touchpoint_ids)
-           .where(WebhookEndpoint.organization_id == bindparam("organization_id"), WebhookEndpoint.enabled.is_(True))
-           .order_by(WebhookEndpoint.id))
+_endpoints = WebhookEndpoint.__table__
+# On the table, not the entity: it names its organisation, so the tenant filter has nothing to add.
+_ROUTES = (select(_endpoints.c.id, _endpoints.c.events, _endpoints.c.touchpoint_ids)
+           .where(_endpoints.c.organization_id == bindparam("organization_id"), _endpoints.c.enabled.is_(True))
+           .order_by(_endpoints.c.id))
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,10 @@ def run_worker(*, burst: bool = False) -> int:
     engine = db.engine
     # A forked work horse must not share the parent's pooled connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    # Every job runs in a fork of this process: what scoring needs is loaded
-    # once, here, not in each job (py3langid's model alone takes ~1 s). A horse
-    # leaves what it inherited out of its garbage collector's passes (a full
-    # pass over the app costs a 20,000-comment drain ~80 ms, and would write to
-    # pages the horse otherwise shares with this process); freezing is O(1).
+    # Every job runs in a fork of this process: what scoring needs (VADER's lexicon,
+    # py3langid's model) is loaded once, here, not in each job. A horse leaves what it
+    # inherited out of its garbage collector's passes: a full pass over the whole app
+    # would be slow, and would write to pages the horse otherwise shares with this process.
     sentiment.preload()
     os.register_at_fork(after_in_child=gc.freeze)
     connection = _worker_connection()
