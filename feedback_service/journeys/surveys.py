@@ -1,7 +1,7 @@
 """The three survey metrics and the wording a survey starts with.
 
 CSAT 1–5, NPS 0–10, CES 1–7 agreement with "… made it easy …": each metric's
-scale, its low scores and its top box (``Metric``). Built-in wording exists for
+scale, its low scores, its top box and its delighted scores (``Metric``). Built-in wording exists for
 a few languages so a survey is localised before anyone translates it.
 """
 
@@ -20,6 +20,9 @@ class Metric:
     # Scores at or above this are the top box: satisfied (CSAT 4-5), promoters (NPS 9-10),
     # "easy" (CES 5-7); the headline is their share.
     top_box_min: int
+    # Scores at or above this are delighted: the best a customer can give (CSAT 5, CES 7), and
+    # for NPS every promoter (9-10). A delighted answer with no negative comment is low priority.
+    delighted_min: int
 
     def in_scale(self, score: int) -> bool:
         return self.low <= score <= self.high
@@ -30,15 +33,18 @@ class Metric:
     def is_top_box(self, score: int) -> bool:
         return score >= self.top_box_min
 
+    def is_delighted(self, score: int) -> bool:
+        return score >= self.delighted_min
+
     def scale(self) -> dict:
         """What a client needs to draw the scale."""
         return {"min": self.low, "max": self.high, "low_score_max": self.low_score_max}
 
 
 METRICS: dict[str, Metric] = {
-    "csat": Metric("csat", 1, 5, low_score_max=2, top_box_min=4),
-    "nps": Metric("nps", 0, 10, low_score_max=6, top_box_min=9),
-    "ces": Metric("ces", 1, 7, low_score_max=3, top_box_min=5),
+    "csat": Metric("csat", 1, 5, low_score_max=2, top_box_min=4, delighted_min=5),
+    "nps": Metric("nps", 0, 10, low_score_max=6, top_box_min=9, delighted_min=9),
+    "ces": Metric("ces", 1, 7, low_score_max=3, top_box_min=5, delighted_min=7),
 }
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")

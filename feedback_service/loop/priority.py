@@ -1,7 +1,7 @@
 """How urgent a follow-up is, when it is due, and moving both once a comment is scored.
 
 From the score and, once scored, the comment's sentiment: a furious detractor
-is urgent, an unhappy customer high, a happy one in the top box low. Due dates
+is urgent, an unhappy customer high, a delighted one low. Due dates
 come from the organisation's SLA hours per priority.
 """
 
@@ -35,7 +35,7 @@ def priority_of(metric_name: str, score: int, sentiment_status: str, sentiment_c
         return "urgent"
     if low or (compound is not None and compound <= FURIOUS):
         return "high"
-    if metric.is_top_box(score) and (compound is None or compound >= 0.05):
+    if metric.is_delighted(score) and (compound is None or compound >= 0.05):
         return "low"
     return "normal"
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from feedback_service.extensions import db
 from feedback_service.loop.opening import open_pending as open_pending_follow_ups
+from feedback_service.loop.priority import priority_of
 from feedback_service.models import FollowUp, FollowUpActivity, OutboundEmail, Response, utcnow
 
 
@@ -94,6 +95,19 @@ def test_priority_follows_score_and_sentiment(client, org, support):
     assert by_score[3]["priority"] == "normal"
     urgent_hours = (_parse(by_score[1]["due_at"]) - _parse(by_score[1]["created_at"])).total_seconds() / 3600
     assert round(urgent_hours) == 4
+
+
+@pytest.mark.parametrize(("metric", "score", "priority"), [
+    ("csat", 5, "low"), ("csat", 4, "normal"),
+    ("nps", 10, "low"), ("nps", 9, "low"), ("nps", 8, "normal"),
+    ("ces", 7, "low"), ("ces", 6, "normal"), ("ces", 5, "normal"),
+])
+def test_only_a_delighted_answer_without_a_negative_comment_is_low_priority(metric, score, priority):
+    # The best answer on the scale (every promoter for NPS), not the whole top box: a CSAT 4
+    # is satisfied, and still worth a look within the normal SLA.
+    assert priority_of(metric, score, "pending", None) == priority
+    assert priority_of(metric, score, "scored", 0.6) == priority
+    assert priority_of(metric, score, "scored", -0.2) == "normal"
 
 
 def _parse(value):
