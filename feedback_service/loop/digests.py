@@ -55,6 +55,13 @@ def digest_day(now: datetime | None = None, *, hour: int | None = None) -> date 
     return local.date() if local.hour >= hour else None
 
 
+def is_today(day: date, now: datetime) -> bool:
+    """Whether ``day`` is still today in the digests' time zone. A digest asked for by the sweep
+    and sent after midnight would claim a day nobody asked for, or send yesterday's today: it
+    is dropped, and the next sweep asks afresh."""
+    return digest_day(now, hour=0) == day
+
+
 def recipients_due(day: date, *, organization_id: int | None = None) -> list[int]:
     """Ids of the staff whose digest for ``day`` is not done yet and who may want one.
 

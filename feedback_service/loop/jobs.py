@@ -57,11 +57,8 @@ def sweep_digests(now: datetime | None = None) -> int:
 
 def send_digest(user_id: int, day: str) -> str:
     """Job: ``day``'s digest for one member of staff, at most once."""
-    wanted = date.fromisoformat(day)
-    now = utcnow()
-    # A job that waited in the queue past midnight must not claim a day it was not asked for,
-    # nor send yesterday's digest today: tomorrow's sweep asks afresh.
-    if digests.digest_day(now, hour=0) != wanted:
+    wanted, now = date.fromisoformat(day), utcnow()
+    if not digests.is_today(wanted, now):
         return "stale"
     try:
         outcome = digests.send_digest(user_id, wanted, now)

@@ -21,6 +21,21 @@ from ..models import OutboundEmail, utcnow
 
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT = 10
+# A queued email whose first job never ran (Redis was away) is due again after this long.
+FIRST_ATTEMPT_GRACE_SECONDS = 60
+
+
+def due_email_ids() -> list[int]:
+    """The queued emails whose retry is due, or whose first attempt never ran."""
+    now = utcnow()
+    return list(db.session.scalars(
+        select(OutboundEmail.id).where(
+            OutboundEmail.status == "queued",
+            (OutboundEmail.next_attempt_at.is_(None)
+             & (OutboundEmail.created_at <= now - timedelta(seconds=FIRST_ATTEMPT_GRACE_SECONDS)))
+            | (OutboundEmail.next_attempt_at <= now),
+        )
+    ))
 
 
 def send(email_id: int) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..core.database import commit
 from ..events import log as events
@@ -63,6 +63,11 @@ def due_delivery_ids(limit: int | None = None) -> list[int]:
              .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow())
              .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id))
     return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def due_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow()))
 
 
 def attempt(claim: Claim, *, timeout: float, allow_private: bool) -> Outcome:
