@@ -77,6 +77,13 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
 
     Works in the session's transaction and leaves the commit to the caller,
     which also hands over the follow-up and the scoring this asks for.
+
+    The touchpoint is the one read at the start of this request. A survey
+    edited or a touchpoint archived while the request runs does not move the
+    answer: it is stored against the survey version live when it arrived (versions
+    never change), and an archived touchpoint keeps its answers. Locking
+    the touchpoint row to rule this out would make every answer to it queue
+    behind every other.
     """
     check_score(touchpoint, score)
     comment = (comment or "").strip() or None

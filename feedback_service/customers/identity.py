@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, select, update
 
 from ..core.database import DIALECT_INSERTS, for_this_database
 from ..core.tenancy import current_tenant_id
@@ -93,7 +93,7 @@ def _insert(connection, organization_id: int, external_id: str | None, email: st
 
 def _touch(connection, customer_id: int, seen_at: datetime, changes: dict) -> CustomerRef:
     statement = update(_table).where(_table.c.id == customer_id).values(
-        **_seen_bounds(connection.dialect.name), **changes).returning(*_RETURNED)
+        **_seen_bounds(), **changes).returning(*_RETURNED)
     return CustomerRef(*connection.execute(statement, {"seen_at": seen_at}).one())
 
 
@@ -101,11 +101,12 @@ def _params(organization_id: int, external_id: str | None, email: str | None, se
     return {"org": organization_id, "external_id": external_id, "email": email, "seen_at": seen_at}
 
 
-def _seen_bounds(dialect: str) -> dict:
-    # Answers can arrive out of order (an offline widget sends yesterday's today).
-    least, greatest = (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
+def _seen_bounds() -> dict:
+    # Answers can arrive out of order (an offline widget sends yesterday's today). CASE, not
+    # least()/greatest(), which SQLite spells min()/max(): one expression for both databases.
     at = bindparam("seen_at", type_=_table.c.first_seen_at.type)
-    return {"first_seen_at": least(_table.c.first_seen_at, at), "last_seen_at": greatest(_table.c.last_seen_at, at)}
+    first, last = _table.c.first_seen_at, _table.c.last_seen_at
+    return {"first_seen_at": case((first <= at, first), else_=at), "last_seen_at": case((last >= at, last), else_=at)}
 
 
 def _new(dialect: str):
@@ -118,7 +119,7 @@ def _new(dialect: str):
 # Built once per database: an answer naming its customer runs one of them.
 _UPSERT_BY_EXTERNAL_ID, _UPSERT_BY_EMAIL = (
     {dialect: _new(dialect).on_conflict_do_update(index_elements=[_table.c.organization_id, key],
-                                                  set_=_seen_bounds(dialect)).returning(*_RETURNED)
+                                                  set_=_seen_bounds()).returning(*_RETURNED)
      for dialect in DIALECT_INSERTS}
     for key in (_table.c.external_id, _table.c.email))
 _INSERT_NEW = {dialect: _new(dialect).on_conflict_do_nothing().returning(*_RETURNED) for dialect in DIALECT_INSERTS}

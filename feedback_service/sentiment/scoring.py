@@ -70,8 +70,8 @@ def write_sentiment(scores: list[tuple[int, dict]]) -> int:
     scored = store_scores(scores, now)
     record_many([{"organization_id": row.organization_id, "type": "response.scored", "created_at": now,
                   "data": _payload(row)} for row in scored])
-    refresh_priorities([row_id for row_id, _ in scores])
-    return len(scores)
+    refresh_priorities([row.id for row in scored])
+    return len(scored)
 
 
 def store_scores(scores: list[tuple[int, dict]], now) -> list:
