@@ -4,7 +4,7 @@
 ``.venv/bin/python bench/follow_up_opening.py [--rows 3000] [--rounds 3]``
 
 Every comment gets a follow-up, and the worker opens them before it scores
-anything (``tasks.responses._drain``), so after a burst of answers this is
+anything (``collection.jobs.drain_answers``), so after a burst of answers this is
 what the scoring waits behind. In one process, on PostgreSQL (a fresh schema
 in ``test``, dropped at the end): for each way a touchpoint routes its
 follow-ups (no team, a round-robin team of three, a least-open team of three),

@@ -17,7 +17,7 @@ One run, one command (``.venv/bin/python bench/submit_throughput.py [--redis]``)
    counts (no coordinated omission);
 4. checks every answer was 201 and that the rows stored under each phase's
    idempotency keys equal its 201s; prints the table side by side with the ratio
-   service/bare and PASS/FAIL against the targets (>= 0.6 of bare's requests/s;
+   service/bare and PASS/FAIL against the targets (>= 0.5 of bare's requests/s;
    p99 < 50 ms at half the peak rate);
 5. stops every process it started and drops the schema (and flushes the Redis db
    with ``--redis``), on success, failure or Ctrl-C.
@@ -72,7 +72,7 @@ BROWSER_HEADERS = {
 }
 
 P99_TARGET_MS = 50.0
-RATIO_TARGET = 0.6
+RATIO_TARGET = 0.5  # issue 14 (it was 0.6 until then)
 
 
 # --------------------------------------------------------------------------- load

@@ -1,4 +1,4 @@
 """Accounts: organisations (the tenants), their staff and teams, API keys, and roles.
 
-May import: core, models.
+May import: core, models, extensions.
 """

@@ -1,4 +1,4 @@
 """Analytics: where the journey hurts. The figures (``figures``), the journey map and the report.
 
-May import: journeys, core, models.
+May import: journeys, core, models, extensions.
 """

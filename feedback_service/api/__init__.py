@@ -3,7 +3,7 @@
 Adapters only: each view parses with a schema, calls one feature function and
 shapes the answer; the error contract is ``core.http.smorest``'s.
 
-May import: schemas, features, core, models, config.
+May import: schemas, features, core, models, extensions, config.
 """
 
 from __future__ import annotations

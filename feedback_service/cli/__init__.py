@@ -1,6 +1,6 @@
 """``flask --app wsgi …``: the command-line adapter, one module per capability it drives.
 
-May import: worker, features, core, models, config. Nothing imports it but the app factory.
+May import: worker, demo, features, core, models, extensions, config. Nothing imports it but the app factory.
 """
 
 from __future__ import annotations

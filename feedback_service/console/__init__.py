@@ -4,7 +4,7 @@ Routes are thin: they read a form or an id, call a feature's function, render
 a template under ``templates/console/``. Everything here is scoped to the
 signed-in user's organisation by ``blueprint`` (see ``core.tenancy``).
 
-May import: features, core, models, config.
+May import: features, core, models, extensions, config.
 """
 
 from __future__ import annotations

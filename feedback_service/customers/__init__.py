@@ -3,5 +3,5 @@
 ``identity`` finds or makes the customer an answer names; ``timeline`` lists
 customers and shows one's history, answers and follow-ups alike.
 
-May import: core, models.
+May import: core, models, extensions.
 """

@@ -1,4 +1,4 @@
 """Exports: every response or follow-up as CSV or JSON Lines, streamed in constant memory.
 
-May import: core, models.
+May import: core, models, extensions.
 """

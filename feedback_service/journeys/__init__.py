@@ -5,5 +5,5 @@ them (a changed survey is a new version); ``surveys`` holds the three metrics
 and their default wording; ``widget_texts`` the widget's own words;
 ``embedding`` the snippet, hosted page and QR codes.
 
-May import: core, models.
+May import: core, models, extensions.
 """

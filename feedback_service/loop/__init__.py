@@ -7,5 +7,5 @@ writes the log and the events; ``notices`` the staff emails; ``sla`` the watch
 for late ones; ``digests`` the daily email; ``queries``, ``inbox`` and
 ``metrics`` read them; ``jobs`` are the worker's wrappers.
 
-May import: customers, mail, events, journeys, core, models.
+May import: customers, mail, events, journeys, core, models, extensions, config.
 """

@@ -4,5 +4,5 @@
 console); ``smtp`` delivers one, with retries; ``jobs`` are the worker's wrappers.
 With no ``SMTP_URL`` an email stays in the outbox, visibly unsent.
 
-May import: core, models.
+May import: core, models, extensions.
 """

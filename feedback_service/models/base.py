@@ -59,7 +59,7 @@ class TenantMixin:
     """Rows that belong to one organisation.
 
     Every ORM query on such a model is filtered to the current tenant by
-    ``feedback_service.tenancy``; nothing else needs to remember to do it.
+    ``feedback_service.core.tenancy``; nothing else needs to remember to do it.
 
     ``organization_id`` has an index of its own unless the model sets
     ``organization_id_leads_an_index``: an index that starts with it serves the

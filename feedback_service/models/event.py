@@ -78,7 +78,7 @@ class Event(TenantMixin, db.Model):
     SQLite, where one writer at a time makes commit order id order; on
     PostgreSQL by (writing transaction, id), because ids are drawn before commit
     and a transaction that drew a lower id can commit after one that drew a
-    higher (see ``services.events.list_events``).
+    higher (see ``events.log.list_events``).
     """
 
     organization_id_leads_an_index = True
@@ -92,7 +92,7 @@ class Event(TenantMixin, db.Model):
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     data: Mapped[dict] = mapped_column(JSONType, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    # Stamped by the database, so every way of inserting events (the ORM, Core
-    # insert() in record_many, the SQL of the scoring job) records it.
+    # Stamped by the database, so every insert of an event records it whoever writes the
+    # statement (events.log writes them all today).
     txid: Mapped[int | None] = mapped_column(BigInteger().with_variant(XID8(), "postgresql"),
                                              server_default=current_transaction_id())

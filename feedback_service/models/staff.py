@@ -32,7 +32,7 @@ class User(TenantMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The daily digest of their follow-ups (services/digests.py). On unless they opt out.
+    # The daily digest of their follow-ups (loop/digests.py). On unless they opt out.
     digest_enabled: Mapped[bool] = mapped_column(default=True, server_default=true(), nullable=False)
     # The last day (in the digest's timezone) whose digest is done, sent or found empty:
     # claiming it with an UPDATE is what makes two sweeps send one digest.

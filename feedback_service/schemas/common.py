@@ -103,7 +103,7 @@ def page_body(page) -> dict:
 class Origin(fields.String):
     """A bare web origin: scheme, host and optional port, as a browser sends in ``Origin``.
 
-    The rule (and the normal form stored) is ``services.urls.bare_origin``'s."""
+    The rule (and the normal form stored) is ``core.urls.bare_origin``'s."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:

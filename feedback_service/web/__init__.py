@@ -1,6 +1,6 @@
 """Server-rendered pages: the widget script, the hosted survey, the demo shop.
 
-May import: features, core, models, config.
+May import: demo, features, core, models, extensions, config.
 """
 
 from __future__ import annotations

@@ -3,5 +3,5 @@
 An adapter, like the API: it runs the features' jobs and imports their ``jobs``
 modules; nothing below imports it.
 
-May import: features, core, models, config.
+May import: features, core, models, extensions, config.
 """

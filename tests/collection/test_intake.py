@@ -203,7 +203,7 @@ def test_an_answer_owes_a_delivery_to_each_endpoint_that_wants_it(webhook_app, o
 def test_an_answer_written_in_a_transaction_is_stamped_once_that_transaction_has_begun(
         client, touchpoint, monkeypatch):
     """On SQLite that means with the write lock held, so answers commit in the order of their
-    updated_at, and the sync (services/sync_window.py) cannot pass one still being written."""
+    updated_at, and the sync (core/sync_window.py) cannot pass one still being written."""
     from feedback_service.collection import intake
 
     begun = []
