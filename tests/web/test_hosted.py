@@ -179,7 +179,7 @@ def test_a_score_corrected_up_from_the_email_makes_its_follow_up_less_urgent(app
     client.get(path(links["4"]))
 
     [(_, after)] = _follow_ups(client, org)
-    assert (before, after) == ("high", "low")  # 4 is in CSAT's top box
+    assert (before, after) == ("high", "normal")  # a 4 is satisfied, not delighted (loop.priority)
     assert _updates(client, org) == [4]
 
 
