@@ -58,6 +58,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Sync listings (updated_after, exports) show a row once its updated_at is this
         # old, so every change stamped before it has committed (core/sync_window.py).
         "SYNC_SETTLE_SECONDS": 5.0,
+        # Below this many answers a figure is provisional: shown, marked, and ranked by its interval.
+        "ANALYTICS_MIN_N": 30,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -110,6 +112,7 @@ NUMBERS: dict[str, tuple[type, float | None, str]] = {
     # How old a pending comment must be before the sweep enqueues it again.
     "SENTIMENT_GRACE_SECONDS": (int, 0, "a whole number of seconds"),
     "DIGEST_HOUR": (int, 0, "an hour of the day, 0 to 23"),
+    "ANALYTICS_MIN_N": (int, 1, "a whole number of answers, 1 or more (default 30)"),
 }
 
 

@@ -1,4 +1,6 @@
-"""Analytics: where the journey hurts. The figures (``figures``), the journey map and the report.
+"""Analytics: where the journey hurts. The headlines and friction (``figures``), how sure they are
+(``intervals``), one touchpoint's figures and trend (``touchpoint_metrics``), the journey map and
+the report.
 
 May import: journeys, core, models, extensions.
 """

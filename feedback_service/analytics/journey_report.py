@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +23,7 @@ from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import Journey, Response, Touchpoint, utcnow
 from .figures import band_for, friction, headline, score_histograms
+from .intervals import interval_for
 from .journey_map import WINDOW
 
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
@@ -39,6 +41,11 @@ class TouchpointFigures:
     sentiment: dict
     friction_score: float | None
     band: str
+    ci_low: float | None = None
+    ci_high: float | None = None
+    provisional: bool = True
+    # The friction of the best the touchpoint plausibly is (its interval's upper end): the ranking's key.
+    friction_at_best: float | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,15 @@ class JourneyReport:
 
     @property
     def friction_ranking(self) -> list[int]:
-        """Answered touchpoints, the one that hurts most first (ties: more answers, then earlier)."""
+        """Answered touchpoints, the one that hurts most first.
+
+        Ranked by the friction of each headline's 95 % interval at its upper end: the
+        touchpoint that hurts even at its best plausible figure first. So two bad answers,
+        whose interval reaches far up, do not outrank four hundred mediocre ones. Ties: the
+        point's friction, more answers, then earlier in the journey.
+        """
         answered = [t for t in self.touchpoints if t.friction_score is not None]
-        ranked = sorted(answered, key=lambda t: (-t.friction_score, -t.n, t.position))
+        ranked = sorted(answered, key=lambda t: (-t.friction_at_best, -t.friction_score, -t.n, t.position))
         return [t.touchpoint_id for t in ranked]
 
 
@@ -73,8 +86,9 @@ def journey_report(journey_id: int, *, since: datetime | None = None, until: dat
     ids = [t.id for t in touchpoints]
     histograms = score_histograms(ids, since, until)
     feelings = _sentiment_counts(ids, since, until)
+    min_n = int(current_app.config["ANALYTICS_MIN_N"])
     return JourneyReport(journey.id, since, until, [
-        _figures(t, histograms.get(t.id, {}), feelings.get(t.id, Counter())) for t in touchpoints])
+        _figures(t, histograms.get(t.id, {}), feelings.get(t.id, Counter()), min_n) for t in touchpoints])
 
 
 def _sentiment_counts(touchpoint_ids: list[int], since: datetime, until: datetime) -> dict[int, Counter]:
@@ -92,15 +106,19 @@ def _sentiment_counts(touchpoint_ids: list[int], since: datetime, until: datetim
     return counts
 
 
-def _figures(touchpoint: Touchpoint, histogram: dict[str, Counter], feelings: Counter) -> TouchpointFigures:
+def _figures(touchpoint: Touchpoint, histogram: dict[str, Counter], feelings: Counter, min_n: int
+             ) -> TouchpointFigures:
     # As on the map: answers given while the touchpoint asked another metric are not on this scale.
     metric = touchpoint.survey.metric
     counts = histogram.get(metric, Counter())
     n = sum(counts.values())
     score = headline(metric, list(counts.elements()))
+    ci = interval_for(metric, counts)
     return TouchpointFigures(
         touchpoint_id=touchpoint.id, name=touchpoint.name, position=touchpoint.position, metric=metric, n=n,
         score=score, mean=round(sum(s * c for s, c in counts.items()) / n, 2) if n else None,
         sentiment={"n": sum(feelings[label] for label in SENTIMENT_LABELS),
                    **{label: feelings[label] for label in SENTIMENT_LABELS}},
-        friction_score=friction(metric, score), band=band_for(metric, score))
+        friction_score=friction(metric, score), band=band_for(metric, score),
+        ci_low=ci.low if ci else None, ci_high=ci.high if ci else None, provisional=n < min_n,
+        friction_at_best=friction(metric, ci.high) if ci else None)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from ..analytics.touchpoint_metrics import touchpoint_metrics
 from ..collection import tokens
 from ..core.database import commit
 from ..core.lookup import get_or_404
@@ -16,6 +17,7 @@ from ..schemas.journeys import (
     TouchpointPatchSchema,
     TouchpointSchema,
 )
+from ..schemas.touchpoint_metrics import MetricsArgs, TouchpointMetricsSchema
 from .auth import require_role
 from .management import management_blueprint
 
@@ -77,3 +79,17 @@ class EmailLinks(MethodView):
         """
         touchpoint = get_or_404(Touchpoint, touchpoint_id, what="touchpoint")
         return tokens.email_links(touchpoint, customer_id=data["customer_id"], customer_email=data["customer_email"])
+
+
+@blp.route("/touchpoints/<int:touchpoint_id>/metrics")
+class TouchpointMetrics(MethodView):
+    @blp.arguments(MetricsArgs, location="query")
+    @blp.response(200, TouchpointMetricsSchema)
+    def get(self, args, touchpoint_id):
+        """The headline with its 95 % interval, mean, sentiment and response rate over the period,
+        the most negative comments, and the same per day, week or month.
+
+        Fewer answers than ANALYTICS_MIN_N make a figure `provisional`: returned and marked,
+        never hidden. See docs/metrics.md for the intervals.
+        """
+        return touchpoint_metrics(touchpoint_id, **args)

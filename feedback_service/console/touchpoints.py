@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from ..analytics import journey_map
+from ..analytics.touchpoint_metrics import touchpoint_metrics
 from ..collection import tokens as links
 from ..collection.responses import recent_responses
 from ..core.database import commit
@@ -15,17 +16,21 @@ from ..models import Touchpoint
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import EmailLinksForm, FollowUpPolicyForm, check_csrf
+from .trend_chart import trend_chart
 
 
 def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None = None, status: int = 200,
           policy_form: FollowUpPolicyForm | None = None):
     policy_form = policy_form or FollowUpPolicyForm(formdata=None, follow_up_policy=touchpoint.follow_up_policy)
+    metrics = touchpoint_metrics(touchpoint.id, interval="week")
     return render_template(
         "console/touchpoint.html",
         touchpoint=touchpoint,
         survey=touchpoint.survey,
         station=journey_map.touchpoint_station(touchpoint),
         window_days=journey_map.WINDOW.days,
+        metrics=metrics,
+        chart=trend_chart(metrics),
         embed_snippet=embedding.embed_snippet(touchpoint),
         hosted_url=embedding.hosted_url(touchpoint),
         api_call=(f"curl -X POST {public_url(f'/api/v1/touchpoints/{touchpoint.id}/email-links')} \\\n"

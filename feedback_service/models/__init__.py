@@ -18,7 +18,7 @@ from .follow_up import (
 )
 from .journey import CHANNELS, FOLLOW_UP_POLICIES, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
-from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, Customer, Display, Response
+from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, SOURCES, Customer, Display, Response
 from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
 from .webhook import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -33,6 +33,7 @@ __all__ = [
     "ROLES",
     "SENTIMENT_LABELS",
     "SENTIMENT_STATUSES",
+    "SOURCES",
     "ApiKey",
     "Customer",
     "Display",

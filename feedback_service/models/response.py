@@ -11,6 +11,9 @@ from .journey import SurveyVersion, Touchpoint
 
 SENTIMENT_STATUSES = ("pending", "scored", "skipped")
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
+# Where an answer came from (``Response.source``): the widget, or a channel without a web page
+# of its own (an email's one-click link, a shared link, a QR code, a text message).
+SOURCES = ("widget", "email", "link", "qr", "sms")
 
 
 class Customer(TenantMixin, db.Model):

@@ -30,6 +30,10 @@ class TouchpointFiguresSchema(Schema):
     score = fields.Float(allow_none=True, metadata={"description": "The metric's headline: CSAT %, NPS or CES %."})
     mean = fields.Float(allow_none=True, metadata={"description": "The mean score on the metric's scale."})
     sentiment = fields.Nested(SentimentCountsSchema)
+    ci_low = fields.Float(allow_none=True, metadata={"description": "The headline's 95 % interval (docs/metrics.md)."})
+    ci_high = fields.Float(allow_none=True)
+    provisional = fields.Boolean(metadata={
+        "description": "Fewer answers than ANALYTICS_MIN_N (default 30): shown, marked, ranked by its interval."})
     friction_score = fields.Float(allow_none=True, metadata={
         "description": "0 at the metric's healthy line, 1 at its hurting line, higher hurts more; "
                        "comparable across metrics. Null without answers."})
@@ -42,4 +46,5 @@ class JourneyReportSchema(Schema):
     until = fields.DateTime(data_key="to")
     touchpoints = fields.List(fields.Nested(TouchpointFiguresSchema), metadata={"description": "In journey order."})
     friction_ranking = fields.List(fields.Integer(), metadata={
-        "description": "Touchpoint ids with answers, the one that hurts most first."})
+        "description": "Touchpoint ids with answers, the one that hurts most first: ranked by the friction "
+                       "of the headline's interval at its upper end, so few answers do not outrank many."})

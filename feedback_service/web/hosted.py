@@ -28,10 +28,11 @@ from ..core.tenancy import set_tenant
 from ..core.urls import public_url
 from ..journeys.surveys import METRICS
 from ..journeys.touchpoints import live_touchpoint
+from ..models import SOURCES as RESPONSE_SOURCES
 
 bp = Blueprint("hosted", __name__, url_prefix="/s")
 
-SOURCES = {"qr", "sms", "link", "email"}
+SOURCES = set(RESPONSE_SOURCES) - {"widget"}  # the hosted page's channels
 
 
 @bp.before_request

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from feedback_service.core.database import commit
+from feedback_service.extensions import db
 from feedback_service.models import utcnow
 
 
@@ -43,13 +45,44 @@ def test_the_report_gives_each_touchpoints_figures_and_ranks_the_one_that_hurts_
     assert [t["name"] for t in body["touchpoints"]] == ["Cart & checkout", "Delivery", "Returns"]
     assert by_id[checkout] | {"sentiment": None} == {
         "touchpoint_id": checkout, "name": "Cart & checkout", "position": 1, "metric": "csat", "n": 3,
-        "score": 66.7, "mean": 3.67, "sentiment": None, "friction_score": 0.665, "band": "at_risk"}
+        "score": 66.7, "mean": 3.67, "sentiment": None, "friction_score": 0.665, "band": "at_risk",
+        "ci_low": 20.8, "ci_high": 93.9, "provisional": True}
     assert by_id[checkout]["sentiment"] == {"n": 2, "positive": 1, "neutral": 0, "negative": 1}
     assert (by_id[delivery]["score"], by_id[delivery]["mean"], by_id[delivery]["band"]) == (-33.3, 4.33, "hurting")
     returns = by_id[journey["returns"]]
     assert (returns["n"], returns["score"], returns["mean"], returns["friction_score"], returns["band"]) == (
         0, None, None, None, "no_data")
-    assert body["friction_ranking"] == [delivery, checkout]  # no answers, no rank
+    # No answers, no rank. Three answers each say little: ranked by their intervals' upper ends,
+    # checkout (at best 93.9 % satisfied) hurts more surely than delivery (at best NPS 55.1).
+    assert (by_id[delivery]["provisional"], by_id[delivery]["ci_high"]) == (True, 55.1)
+    assert body["friction_ranking"] == [checkout, delivery]
+
+
+def test_two_bad_answers_do_not_outrank_four_hundred_mediocre_ones(app, client, org, journey, make_response):
+    checkout, _ = journey["checkout"]
+    delivery, _ = journey["delivery"]
+    returns = journey["returns"]
+    now = utcnow() - timedelta(hours=1)
+    # Returns: two answers, both bad (CES 0 % easy). Checkout: 400 answers, 60 % satisfied.
+    for _ in range(2):
+        make_response(org, returns, score=1, created_at=now)
+    with app.app_context(), org.scope():
+        from feedback_service.models import Response, Touchpoint
+
+        touchpoint = db.session.get(Touchpoint, checkout)
+        db.session.add_all([Response(touchpoint=touchpoint, survey_version=touchpoint.survey, metric="csat",
+                                     score=4 if i % 5 < 3 else 2, sentiment_status="skipped",
+                                     sentiment_reason="no_comment", created_at=now, updated_at=now)
+                            for i in range(400)])
+        commit()
+
+    body = client.get(f"/api/v1/journeys/{journey['id']}/report", headers=org.headers).json
+
+    by_id = {t["touchpoint_id"]: t for t in body["touchpoints"]}
+    assert by_id[returns]["friction_score"] > by_id[checkout]["friction_score"]  # the points alone say returns
+    assert (by_id[returns]["provisional"], by_id[checkout]["provisional"]) == (True, False)
+    assert body["friction_ranking"] == [checkout, returns]  # the intervals say checkout surely hurts
+    assert delivery not in body["friction_ranking"]
 
 
 def test_the_period_bounds_what_is_counted(app, client, org, journey, make_response):

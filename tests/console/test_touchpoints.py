@@ -261,3 +261,35 @@ def test_the_customer_page_shows_the_timeline_across_touchpoints_newest_first(
     assert "How was your delivery?" in page
     assert re.search(r'<span class="score-chip score-low"[^>]*>2</span>', page)
     assert re.search(r'<span class="score-chip score-high"[^>]*>6</span>', page)
+
+
+def test_the_touchpoint_page_draws_its_weekly_trend_with_intervals_and_provisional_weeks(
+        app, admin_client, org, touchpoint, make_response):
+    touchpoint_id, _ = touchpoint
+    now = utcnow()
+    # One well-answered week (32 answers on its Tuesday), then a thin one.
+    earlier = (now - timedelta(days=14)).replace(hour=12, minute=0, second=0, microsecond=0)
+    tuesday = earlier - timedelta(days=earlier.weekday() - 1)
+    for i in range(32):
+        make_response(org, touchpoint_id, score=5 if i % 2 else 2, created_at=tuesday + timedelta(minutes=i))
+    make_response(org, touchpoint_id, score=1, comment="The parcel was soaked.", created_at=now - timedelta(hours=1))
+    with app.app_context(), org.scope():
+        from sqlalchemy import update
+
+        from feedback_service.core.database import commit
+        from feedback_service.loop import opening
+
+        latest = db.session.scalar(select(Response).where(Response.comment.is_not(None)))
+        db.session.execute(update(Response).where(Response.id == latest.id).values(
+            sentiment_status="scored", sentiment_label="negative", sentiment_compound=-0.6))
+        follow_up = opening.open_for_response(latest)
+        commit()
+        follow_up_id = follow_up.id
+
+    page = page_text(admin_client.get(f"/touchpoints/{touchpoint_id}"))
+
+    assert "Trend, week by week" in page and '<svg class="trend-chart"' in page
+    points = re.findall(r'<g class="bucket( provisional)?">', page)
+    assert len(points) >= 2 and "" in points and " provisional" in points  # a full week and a thin one
+    assert re.search(r'<span class="ci" title="95 % interval">[\d.]+%–[\d.]+%</span>', page)
+    assert "The parcel was soaked." in page and f"/follow-ups/{follow_up_id}" in page
