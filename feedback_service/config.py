@@ -60,6 +60,20 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SYNC_SETTLE_SECONDS": 5.0,
         # Below this many answers a figure is provisional: shown, marked, and ranked by its interval.
         "ANALYTICS_MIN_N": 30,
+        # Themes: found in each touchpoint's comments of this many days, at most this many topics,
+        # and found again at most this often while its comments keep changing (and daily anyway).
+        "THEMES_WINDOW_DAYS": 90,
+        "THEMES_MAX": 10,
+        "THEMES_REFRESH_MINUTES": 60,
+        # A customer's answer at the next station counts as the same journey within this many days.
+        "ANALYTICS_TRANSITION_DAYS": 30,
+        # Consistency: how many seven-day periods back, the answers a period (or channel) needs to
+        # take part, and the p-value below which the swing is more than chance.
+        "ANALYTICS_CONSISTENCY_PERIODS": 8,
+        "ANALYTICS_CONSISTENCY_MIN_N": 20,
+        "ANALYTICS_CONSISTENCY_P": 0.01,
+        # The worker's sweep looks at each alert rule at most this often (alerts/jobs.py).
+        "ALERT_EVALUATION_SECONDS": 300,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         "RQ_QUEUES": ["default"],
         # Flask-Limiter: per IP and touchpoint on the public routes. With Redis
@@ -112,7 +126,15 @@ NUMBERS: dict[str, tuple[type, float | None, str]] = {
     # How old a pending comment must be before the sweep enqueues it again.
     "SENTIMENT_GRACE_SECONDS": (int, 0, "a whole number of seconds"),
     "DIGEST_HOUR": (int, 0, "an hour of the day, 0 to 23"),
+    "ALERT_EVALUATION_SECONDS": (int, 0, "a whole number of seconds (default 300)"),
     "ANALYTICS_MIN_N": (int, 1, "a whole number of answers, 1 or more (default 30)"),
+    "THEMES_WINDOW_DAYS": (int, 1, "a whole number of days, 1 or more (default 90)"),
+    "THEMES_MAX": (int, 2, "a whole number of themes, 2 or more (default 10)"),
+    "THEMES_REFRESH_MINUTES": (int, 0, "a whole number of minutes (default 60)"),
+    "ANALYTICS_TRANSITION_DAYS": (int, 1, "a whole number of days, 1 or more (default 30)"),
+    "ANALYTICS_CONSISTENCY_PERIODS": (int, 2, "a whole number of seven-day periods, 2 or more (default 8)"),
+    "ANALYTICS_CONSISTENCY_MIN_N": (int, 1, "a whole number of answers, 1 or more (default 20)"),
+    "ANALYTICS_CONSISTENCY_P": (float, 0, "a p-value between 0 and 1, e.g. 0.01"),
 }
 
 

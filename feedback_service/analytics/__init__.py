@@ -2,5 +2,5 @@
 (``intervals``), one touchpoint's figures and trend (``touchpoint_metrics``), the journey map and
 the report.
 
-May import: journeys, core, models, extensions.
+May import: journeys, themes, rollups, core, models, extensions.
 """

@@ -14,11 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
-
-from ..extensions import db
 from ..journeys.surveys import METRICS
-from ..models import Response
+from ..rollups import tallies
 
 # The metric's headline at or above which a touchpoint is healthy, and below
 # which it hurts; in between it is at risk. Common industry benchmarks.
@@ -61,16 +58,10 @@ def friction(metric: str, score: float | None) -> float | None:
 
 def score_histograms(touchpoint_ids: Iterable[int], since: datetime, until: datetime
                      ) -> dict[int, dict[str, Counter]]:
-    """``{touchpoint_id: {metric: Counter(score -> count)}}`` for answers in [since, until]: one query."""
-    ids = list(touchpoint_ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Response.touchpoint_id, Response.metric, Response.score, func.count())
-        .where(Response.touchpoint_id.in_(ids), Response.created_at >= since, Response.created_at <= until)
-        .group_by(Response.touchpoint_id, Response.metric, Response.score)
-    )
+    """``{touchpoint_id: {metric: Counter(score -> count)}}`` for answers in [since, until], from the
+    rollups."""
     histograms: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for touchpoint_id, metric, score, count in rows:
+    counts = tallies(touchpoint_ids, since, until, by=("touchpoint_id", "metric", "score"))
+    for (touchpoint_id, metric, score), count in counts.items():
         histograms[touchpoint_id][metric][score] += count
     return histograms

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +25,7 @@ from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import Journey, Touchpoint, utcnow
 from .figures import band_for, friction, headline, score_histograms
+from .intervals import interval_for
 
 WINDOW = timedelta(days=90)
 
@@ -41,6 +43,11 @@ class Station:
     band: str
     friction: float | None
     hurts_most: bool = False
+    ci_low: float | None = None
+    ci_high: float | None = None
+    provisional: bool = True
+    # The friction at the interval's upper end: what the ranking goes by (``journey_report``).
+    friction_at_best: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ def _station(touchpoint: Touchpoint, histogram: dict[str, Counter]) -> Station:
     metric = touchpoint.survey.metric
     counts = histogram.get(metric, Counter())
     score = headline(metric, list(counts.elements()))
+    ci = interval_for(metric, counts)
     return Station(
         touchpoint_id=touchpoint.id,
         position=touchpoint.position,
@@ -120,13 +128,19 @@ def _station(touchpoint: Touchpoint, histogram: dict[str, Counter]) -> Station:
         score=score,
         band=band_for(metric, score),
         friction=friction(metric, score),
+        ci_low=ci.low if ci else None,
+        ci_high=ci.high if ci else None,
+        provisional=sum(counts.values()) < int(current_app.config["ANALYTICS_MIN_N"]),
+        friction_at_best=friction(metric, ci.high) if ci else None,
     )
 
 
 def _mark_hurts_most(stations: list[Station]) -> list[Station]:
-    """Flag the station with the most friction (ties: more answers, then earlier)."""
+    """Flag the station that hurts most by the report's rule: the friction of its interval's upper
+    end, so two bad answers do not outrank four hundred mediocre ones (ties: the point's
+    friction, more answers, then earlier)."""
     answered = [s for s in stations if s.friction is not None]
     if not answered:
         return stations
-    worst = max(answered, key=lambda s: (s.friction, s.n, -s.position))
+    worst = max(answered, key=lambda s: (s.friction_at_best, s.friction, s.n, -s.position))
     return [replace(s, hurts_most=True) if s is worst else s for s in stations]

@@ -1,30 +1,34 @@
-"""The journey report: per touchpoint, its headline, mean, sentiment and friction over a period,
-and the touchpoints ranked by how much they hurt.
+"""The journey report: per touchpoint, its headline with its interval, mean, sentiment, friction
+and consistency over a period; the touchpoints ranked by how much they hurt; and what happens to
+customers between one station and the next (``transitions``).
 
-The figures are the journey map's (``journey_map``: the same histogram query,
-headline, band and friction), for any period instead of the map's recent
-window, plus what a report reader wants next to them: the mean score and how
-the comments felt. Two grouped queries for the whole journey, never one per
-touchpoint.
+The figures are the journey map's (``journey_map``: the same histograms, headline,
+band and friction), for any period instead of the map's recent window, plus what a
+report reader wants next to them. Counts come from the rollups, for the whole
+journey at once, never one query per touchpoint.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.errors import Invalid
 from ..core.lookup import get_or_404
 from ..extensions import db
-from ..models import Journey, Response, Touchpoint, utcnow
+from ..models import Journey, Touchpoint, utcnow
+from ..rollups import tallies
+from ..themes.store import ThemeFigures, top_themes
+from .consistency import Consistency, consistency
 from .figures import band_for, friction, headline, score_histograms
 from .intervals import interval_for
 from .journey_map import WINDOW
+from .transitions import Transition, losing_most, transitions
 
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
 
@@ -46,6 +50,8 @@ class TouchpointFigures:
     provisional: bool = True
     # The friction of the best the touchpoint plausibly is (its interval's upper end): the ranking's key.
     friction_at_best: float | None = None
+    consistency: Consistency | None = None
+    themes: list[ThemeFigures] = field(default_factory=list)  # its three largest
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,12 @@ class JourneyReport:
     since: datetime
     until: datetime
     touchpoints: list[TouchpointFigures]
+    transitions: list[Transition] = field(default_factory=list)
+
+    @property
+    def losing_transition(self) -> Transition | None:
+        """The step between stations where most customers got worse (``transitions.losing_most``)."""
+        return losing_most(self.transitions)
 
     @property
     def friction_ranking(self) -> list[int]:
@@ -86,23 +98,22 @@ def journey_report(journey_id: int, *, since: datetime | None = None, until: dat
     ids = [t.id for t in touchpoints]
     histograms = score_histograms(ids, since, until)
     feelings = _sentiment_counts(ids, since, until)
-    min_n = int(current_app.config["ANALYTICS_MIN_N"])
-    return JourneyReport(journey.id, since, until, [
-        _figures(t, histograms.get(t.id, {}), feelings.get(t.id, Counter()), min_n) for t in touchpoints])
+    config = current_app.config
+    steady = consistency(touchpoints, since, until)
+    themes = top_themes(ids, since=since, until=until)
+    return JourneyReport(
+        journey.id, since, until,
+        [replace(_figures(t, histograms.get(t.id, {}), feelings.get(t.id, Counter()), int(config["ANALYTICS_MIN_N"])),
+                 consistency=steady[t.id], themes=themes[t.id]) for t in touchpoints],
+        transitions(list(touchpoints), since, until))
 
 
 def _sentiment_counts(touchpoint_ids: list[int], since: datetime, until: datetime) -> dict[int, Counter]:
-    if not touchpoint_ids:
-        return {}
-    rows = db.session.execute(
-        select(Response.touchpoint_id, Response.sentiment_label, func.count())
-        .where(Response.touchpoint_id.in_(touchpoint_ids), Response.created_at >= since,
-               Response.created_at <= until, Response.sentiment_status == "scored")
-        .group_by(Response.touchpoint_id, Response.sentiment_label)
-    )
     counts: dict[int, Counter] = defaultdict(Counter)
-    for touchpoint_id, label, count in rows:
-        counts[touchpoint_id][label] += count
+    for (touchpoint_id, label), count in tallies(touchpoint_ids, since, until,
+                                                 by=("touchpoint_id", "sentiment")).items():
+        if label:  # "" is an answer without a scored comment
+            counts[touchpoint_id][label] += count
     return counts
 
 

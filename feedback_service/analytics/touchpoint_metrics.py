@@ -6,23 +6,26 @@ asked another question is on another scale), optionally from one channel. A
 figure from fewer than ``ANALYTICS_MIN_N`` answers is returned with
 ``provisional: true``: shown and marked, never hidden.
 
-The answers of the period are read once, as (when, score, sentiment) rows, and
+The counts come from the rollups, per day (``feedback_service.rollups``), and are
 grouped here; the buckets are UTC days, ISO weeks (from Monday) and calendar months.
+Only the most negative comments are read from the answers themselves.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..core.errors import Invalid
 from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import SENTIMENT_LABELS, Display, FollowUp, Response, Touchpoint, utcnow
+from ..rollups import tallies
 from .figures import headline
 from .intervals import Interval, interval_for
 from .journey_map import WINDOW
@@ -118,22 +121,20 @@ def touchpoint_metrics(touchpoint_id: int, *, since: datetime | None = None, unt
     metric = touchpoint.survey.metric
     min_n = int(current_app.config["ANALYTICS_MIN_N"])
 
+    counts = tallies([touchpoint.id], since, until, by=("day", "source", "score", "sentiment"),
+                     source=channel, metric=metric)
+    total, feelings, per_bucket, answered_by_source = Counter(), Counter(), {}, Counter()
+    for (day, source, score, label), n in counts.items():
+        total[score] += n
+        answered_by_source[source] += n
+        if label:  # "" is an answer without a scored comment
+            feelings[label] += n
+        per_bucket.setdefault(bucket_start(datetime.combine(day, time(), UTC), interval), Counter())[score] += n
+
     answers = [Response.touchpoint_id == touchpoint.id, Response.metric == metric,
                Response.created_at >= since, Response.created_at <= until]
     if channel:
         answers.append(Response.source == channel)
-    rows = db.session.execute(
-        select(Response.created_at, Response.score, Response.sentiment_status, Response.sentiment_label,
-               Response.source).where(*answers)
-    ).all()
-
-    total, feelings, per_bucket, answered_by_source = Counter(), Counter(), {}, Counter()
-    for created_at, score, status, label, source in rows:
-        total[score] += 1
-        answered_by_source[source] += 1
-        if status == "scored":
-            feelings[label] += 1
-        per_bucket.setdefault(bucket_start(created_at, interval), Counter())[score] += 1
 
     displays, rate = _response_rate(touchpoint.id, since, until, channel, answered_by_source)
     return TouchpointMetrics(
@@ -183,3 +184,22 @@ def _most_negative(answers: list) -> list[NegativeComment]:
         .limit(NEGATIVE_COMMENTS)
     ).all()
     return [NegativeComment(*row) for row in rows]
+
+
+def weekly_series(journey_id: int, since: datetime, until: datetime) -> dict[int, list[Bucket]]:
+    """Each live touchpoint of the journey's weekly figures over [since, until] on its current
+    metric (the journey map's sparklines): one read of the rollups for the whole journey."""
+    touchpoints = db.session.scalars(
+        select(Touchpoint).where(Touchpoint.journey_id == journey_id, Touchpoint.archived_at.is_(None))
+        .options(joinedload(Touchpoint.survey))).all()
+    metric_of = {t.id: t.survey.metric for t in touchpoints}
+    min_n = int(current_app.config["ANALYTICS_MIN_N"])
+    starts = _bucket_starts(since, until, "week")
+    weeks: dict[int, dict[datetime, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for (touchpoint_id, day, metric, score), n in tallies(metric_of, since, until,
+                                                         by=("touchpoint_id", "day", "metric", "score")).items():
+        if metric == metric_of[touchpoint_id]:
+            weeks[touchpoint_id][bucket_start(datetime.combine(day, time(), UTC), "week")][score] += n
+    return {touchpoint_id: [Bucket(start, figures_of(metric, weeks[touchpoint_id].get(start, Counter()), min_n))
+                            for start in starts]
+            for touchpoint_id, metric in metric_of.items()}

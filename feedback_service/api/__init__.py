@@ -17,6 +17,7 @@ api = Api()
 
 def register_api(app: Flask) -> None:
     from . import (
+        alerts,
         api_keys,
         docs,
         events,
@@ -42,7 +43,7 @@ def register_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"ApiKey": []}]
     for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, webhooks,
-                   exports, api_keys, widget):
+                   exports, api_keys, alerts, widget):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

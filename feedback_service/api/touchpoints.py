@@ -17,7 +17,9 @@ from ..schemas.journeys import (
     TouchpointPatchSchema,
     TouchpointSchema,
 )
+from ..schemas.themes import ThemesArgs, ThemesSchema
 from ..schemas.touchpoint_metrics import MetricsArgs, TouchpointMetricsSchema
+from ..themes.store import touchpoint_themes
 from .auth import require_role
 from .management import management_blueprint
 
@@ -93,3 +95,17 @@ class TouchpointMetrics(MethodView):
         never hidden. See docs/metrics.md for the intervals.
         """
         return touchpoint_metrics(touchpoint_id, **args)
+
+
+@blp.route("/touchpoints/<int:touchpoint_id>/themes")
+class TouchpointThemes(MethodView):
+    @blp.arguments(ThemesArgs, location="query")
+    @blp.response(200, ThemesSchema)
+    def get(self, args, touchpoint_id):
+        """What customers talk about here: each theme's label, comments, share, sentiment and examples
+        over the period, largest first.
+
+        Themes are found by the worker in the last THEMES_WINDOW_DAYS days of comments (never in a
+        request); any `from`/`to` is counted from that assignment.
+        """
+        return touchpoint_themes(touchpoint_id, **args)

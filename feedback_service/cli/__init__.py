@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import digest, exporting, links, organizations, scoring, worker
+from . import digest, exporting, links, organizations, rollups, scoring, worker
 
 
 def register_cli(app: Flask) -> None:
     for command in (organizations.create_org, organizations.demo, worker.worker, links.email_links,
-                    scoring.rescore, digest.digest, exporting.export):
+                    scoring.rescore, digest.digest, exporting.export, rollups.rollups):
         app.cli.add_command(command)

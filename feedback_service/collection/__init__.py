@@ -7,5 +7,5 @@ show it at all); ``intake`` stores the score, once, with its event;
 answers; ``jobs`` open their follow-ups and score their comments after the
 commit.
 
-May import: loop, sentiment, customers, events, journeys, core, models, extensions.
+May import: loop, sentiment, customers, events, journeys, rollups, core, models, extensions.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import rollups
 from ..core.errors import Forbidden, Invalid, NotFound
 from ..events import log as events
 from ..events.payloads import stored_response_data
@@ -35,9 +36,10 @@ def add_comment(touchpoint, response_id: int, token: str, comment: str | None,
         raise Invalid("comment", f"At most {COMMENT_MAX} characters.")
     if comment == response.comment:
         return response  # a retried PATCH changes nothing
-    response.comment = comment
-    response.updated_at = utcnow()
-    mark_for_scoring(response)
+    with rollups.recounted([response]):
+        response.comment = comment
+        response.updated_at = utcnow()
+        mark_for_scoring(response)
     db.session.flush()
     if needs_follow_up(response) and not has_follow_up(response):
         response.follow_up_pending = True  # the comment arrived after the score: its follow-up now, once

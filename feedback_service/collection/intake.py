@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
+from .. import rollups
 from ..core.database import DIALECT_INSERTS, for_this_database
 from ..core.errors import Invalid
 from ..customers.identity import resolve_customer_ref
@@ -104,6 +105,7 @@ def submit_response(touchpoint: Touchpoint, *, score: int, comment: str | None =
         # (not even its customer's last visit), so what this try did is undone.
         db.session.rollback()
         return _replay(_by_idempotency_key(touchpoint.id, idempotency_key), digest)
+    rollups.count([stored])
     events.record("response.created", response_data(stored, touchpoint=touchpoint, question=survey.question,
                                                     customer=person),
                   organization_id=touchpoint.organization_id)
@@ -134,8 +136,9 @@ def submit_from_link(touchpoint: Touchpoint, token: str, score: int) -> Submissi
 
 def _correct_score(response: Response, score: int) -> None:
     """Another score clicked in the same email: the answer changes, and what follows from it."""
-    response.score = score
-    response.updated_at = utcnow()
+    with rollups.recounted([response]):
+        response.score = score
+        response.updated_at = utcnow()
     db.session.flush()
     if has_follow_up(response):
         refresh_priorities([response.id])  # a 5 become 1 is more urgent, and back

@@ -15,6 +15,7 @@ from flask import Flask
 def register_console(app: Flask) -> None:
     """Bind the login manager and mount the console's pages on ``app``."""
     from . import (  # noqa: F401  (they add routes to bp)
+        alerts,
         customers,
         follow_ups,
         inbox,

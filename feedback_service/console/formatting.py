@@ -105,7 +105,7 @@ STATUS_LABELS = {"new": "New", "assigned": "Assigned", "in_progress": "In progre
                  "resolved": "Resolved", "no_action": "No action"}
 EMAIL_STATUS_LABELS = {"outbox": "In the outbox", "queued": "Queued", "sent": "Sent", "failed": "Failed"}
 EMAIL_KIND_LABELS = {"reply": "Reply to customer", "assignment": "Assignment", "unassigned": "Unassigned notice",
-                     "escalation": "Escalation", "webhook_disabled": "Webhook disabled"}
+                     "escalation": "Escalation", "webhook_disabled": "Webhook disabled", "alert": "Alert"}
 # The button that moves a follow-up to a status, by the status it leaves (None: any).
 MOVE_LABELS = {
     ("resolved", "in_progress"): "Reopen",

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from flask import abort
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..models import FOLLOW_UP_POLICIES, PRIORITIES, ROLES, STATUSES
+from ..models import ALERT_KINDS, FOLLOW_UP_POLICIES, PRIORITIES, ROLES, STATUSES
 from . import formatting
 
 
@@ -168,6 +178,34 @@ class ReplyForm(FlaskForm):
     message = TextAreaField("Message", validators=[DataRequired(message="Write the reply first."),
                                                    Length(max=10000)],
                             render_kw={"rows": 5, "placeholder": "You said …, so we …"})
+
+
+# ---- Alerts -----------------------------------------------------------------------
+
+ALERT_KIND_LABELS = {"below_threshold": "Headline below a line", "drop": "Sudden drop (points)",
+                     "negative_surge": "Surge of negative comments (%)"}
+
+
+class AlertRuleForm(FlaskForm):
+    # Any touchpoint id passes here; the service refuses one that is not the organisation's.
+    touchpoint_id = SelectField("Touchpoint", coerce=int, validate_choice=False, validators=[InputRequired()])
+    kind = SelectField("Watch for", choices=_choices((kind, ALERT_KIND_LABELS[kind]) for kind in ALERT_KINDS))
+    threshold = FloatField("Threshold", validators=[InputRequired(message="Enter the threshold.")],
+                           render_kw={"step": "any", "inputmode": "decimal", "placeholder": "e.g. 60"})
+    window_hours = IntegerField("Window (hours)", default=24,
+                                validators=[InputRequired(), NumberRange(1, 2160, message="From 1 to 2160 hours.")])
+    min_n = IntegerField("At least (answers)", default=30,
+                         validators=[InputRequired(), NumberRange(1, 100_000, message="At least 1.")])
+
+    def fill_choices(self, touchpoints: list) -> None:
+        by_journey: dict = {}
+        for touchpoint in touchpoints:
+            by_journey.setdefault(touchpoint.journey.name, []).append((touchpoint.id, touchpoint.name))
+        self.touchpoint_id.choices = _grouped([], by_journey)
+
+
+class AlertRuleActionForm(FlaskForm):
+    """Only the CSRF token: the rule's id and the action are in the URL."""
 
 
 def csrf_failed(form: FlaskForm) -> bool:

@@ -6,6 +6,8 @@ from flask import render_template
 
 from ..analytics import journey_map as journey_maps
 from ..analytics.figures import THRESHOLDS
+from ..analytics.journey_report import journey_report
+from ..analytics.touchpoint_metrics import weekly_series
 from . import formatting
 from .blueprint import bp
 from .map_drawing import draw
@@ -20,6 +22,10 @@ def journeys():
 @bp.get("/journeys/<int:journey_id>")
 def journey(journey_id: int):
     journey_map = journey_maps.journey_map(journey_id)
-    return render_template("console/journey.html", map=journey_map,
-                           drawing=draw(journey_map, formatting.channel),
+    report = journey_report(journey_id, since=journey_map.since, until=journey_map.until)
+    weekly = weekly_series(journey_id, journey_map.since, journey_map.until)
+    names = {s.touchpoint_id: s.name for s in journey_map.stations}
+    return render_template("console/journey.html", map=journey_map, report=report, names=names,
+                           figures={t.touchpoint_id: t for t in report.touchpoints},
+                           drawing=draw(journey_map, formatting.channel, report, weekly, formatting.headline),
                            thresholds=THRESHOLDS, window_days=journey_maps.WINDOW.days)

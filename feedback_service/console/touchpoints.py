@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from ..alerts.rules import touchpoint_alerts
 from ..analytics import journey_map
 from ..analytics.touchpoint_metrics import touchpoint_metrics
 from ..collection import tokens as links
@@ -13,6 +14,7 @@ from ..core.lookup import get_or_404
 from ..core.urls import public_url
 from ..journeys import embedding, touchpoints
 from ..models import Touchpoint
+from ..themes.store import touchpoint_themes
 from . import formatting
 from .blueprint import bp, require_role
 from .forms import EmailLinksForm, FollowUpPolicyForm, check_csrf
@@ -31,6 +33,7 @@ def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None =
         window_days=journey_map.WINDOW.days,
         metrics=metrics,
         chart=trend_chart(metrics),
+        themes=touchpoint_themes(touchpoint.id),
         embed_snippet=embedding.embed_snippet(touchpoint),
         hosted_url=embedding.hosted_url(touchpoint),
         api_call=(f"curl -X POST {public_url(f'/api/v1/touchpoints/{touchpoint.id}/email-links')} \\\n"
@@ -42,6 +45,7 @@ def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None =
         policy_form=policy_form,
         generated=generated,
         responses=recent_responses(touchpoint.id),
+        alerts=touchpoint_alerts(touchpoint.id),
     ), status
 
 

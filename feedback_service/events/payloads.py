@@ -74,5 +74,26 @@ def endpoint_disabled_data(endpoint, reason: str) -> dict:
     }
 
 
+def alert_data(alert) -> dict:
+    """The payload of ``alert.triggered`` and ``alert.recovered``: the alert with its figures, the
+    touchpoint (so an endpoint's touchpoint filter routes it), its team, and the teams told."""
+    touchpoint = alert.touchpoint
+    return {
+        "alert": {
+            "id": alert.id, "rule_id": alert.rule_id, "kind": alert.kind, "metric": alert.metric,
+            "threshold": alert.threshold, "window_hours": alert.window_hours, "value": alert.value,
+            "n": alert.n, "ci_low": alert.ci_low, "ci_high": alert.ci_high, "baseline": alert.baseline,
+            "baseline_n": alert.baseline_n, "window_start": _instant(alert.window_start),
+            "fired_at": _instant(alert.fired_at), "recovered_at": _instant(alert.recovered_at),
+            "recovered_value": alert.recovered_value, "end_reason": alert.end_reason,
+        },
+        "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "channel": touchpoint.channel,
+                       "journey_id": touchpoint.journey_id},
+        "team": {"id": touchpoint.team.id, "name": touchpoint.team.name} if touchpoint.team else None,
+        "notified": [{"team_id": entry["team_id"], "name": entry["name"], "relation": entry["relation"]}
+                     for entry in alert.notified or []],
+    }
+
+
 def _instant(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None

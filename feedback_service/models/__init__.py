@@ -3,6 +3,7 @@
 Import from here: ``from feedback_service.models import Touchpoint``. May import: extensions.
 """
 
+from .alert import ALERT_END_REASONS, ALERT_KINDS, Alert, AlertRule
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
 from .follow_up import (
@@ -19,10 +20,14 @@ from .follow_up import (
 from .journey import CHANNELS, FOLLOW_UP_POLICIES, Journey, SurveyVersion, Touchpoint
 from .organization import ROLES, ApiKey, Organization
 from .response import SENTIMENT_LABELS, SENTIMENT_STATUSES, SOURCES, Customer, Display, Response
+from .rollup import CustomerStep, ResponseRollup, StepRollup, SweepMark
 from .staff import ASSIGNMENT_STRATEGIES, Team, User, team_member
+from .theme import THEME_KINDS, Theme, ThemeMember, ThemeRun
 from .webhook import DELIVERY_STATUSES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ALERT_END_REASONS",
+    "ALERT_KINDS",
     "ASSIGNMENT_STRATEGIES",
     "AWAITING_ACTION_STATUSES",
     "CLOSED_STATUSES",
@@ -34,6 +39,9 @@ __all__ = [
     "SENTIMENT_LABELS",
     "SENTIMENT_STATUSES",
     "SOURCES",
+    "THEME_KINDS",
+    "Alert",
+    "AlertRule",
     "ApiKey",
     "Customer",
     "Display",
@@ -48,9 +56,16 @@ __all__ = [
     "Journey",
     "Organization",
     "Response",
+    "ResponseRollup",
+    "StepRollup",
+    "SweepMark",
+    "CustomerStep",
     "SurveyVersion",
     "Team",
     "TenantMixin",
+    "Theme",
+    "ThemeMember",
+    "ThemeRun",
     "TimestampMixin",
     "Touchpoint",
     "UTCDateTime",

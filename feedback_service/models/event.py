@@ -23,6 +23,8 @@ EVENT_TYPES = (
     "follow_up.replied",
     "follow_up.sla_breached",
     "alert.triggered",
+    # Beyond the contract's list: an alert ended (its figure recovered, or its rule stopped watching).
+    "alert.recovered",
     "webhook_endpoint.disabled",
 )
 

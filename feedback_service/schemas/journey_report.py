@@ -21,6 +21,36 @@ class SentimentCountsSchema(Schema):
     negative = fields.Integer()
 
 
+class ConsistencySchema(Schema):
+    spread = fields.Float(allow_none=True, metadata={
+        "description": "Highest minus lowest weekly headline of the periods with enough answers."})
+    inconsistent = fields.Boolean(metadata={
+        "description": "The headline swings across weeks or channels more than its sampling explains "
+                       "(chi-square test of homogeneity, p < ANALYTICS_CONSISTENCY_P; docs/metrics.md)."})
+    periods = fields.Integer(metadata={"description": "Seven-day periods with enough answers to take part."})
+    p_periods = fields.Float(allow_none=True, metadata={"description": "The test's p-value across the periods."})
+    p_channels = fields.Float(allow_none=True, metadata={"description": "The test's p-value across channels."})
+
+
+class TopThemeSchema(Schema):
+    label = fields.String()
+    n = fields.Integer()
+    share = fields.Float(metadata={"description": "Of the comments in the period, 0 to 1."})
+
+
+class StationTransitionSchema(Schema):
+    from_touchpoint_id = fields.Integer()
+    to_touchpoint_id = fields.Integer()
+    customers = fields.Integer(metadata={
+        "description": "Customers who answered here and then at the next station within ANALYTICS_TRANSITION_DAYS."})
+    mean_change = fields.Float(allow_none=True, metadata={
+        "description": "Mean change of their score on a 0–1 scale shared by every metric (negative: worse)."})
+    share_worse = fields.Float(allow_none=True, metadata={"description": "% of them whose score fell."})
+    share_contacted_support = fields.Float(allow_none=True, metadata={
+        "description": "% of them who answered at a phone or chat touchpoint (not this pair) within the days after."})
+    customers_lost = fields.Integer(metadata={"description": "How many got worse."})
+
+
 class TouchpointFiguresSchema(Schema):
     touchpoint_id = fields.Integer()
     name = fields.String()
@@ -38,6 +68,9 @@ class TouchpointFiguresSchema(Schema):
         "description": "0 at the metric's healthy line, 1 at its hurting line, higher hurts more; "
                        "comparable across metrics. Null without answers."})
     band = fields.String(metadata={"description": "healthy, at_risk, hurting or no_data."})
+    consistency = fields.Nested(ConsistencySchema)
+    themes = fields.List(fields.Nested(TopThemeSchema), metadata={
+        "description": "Its three largest themes in the period (GET /touchpoints/{id}/themes has them all)."})
 
 
 class JourneyReportSchema(Schema):
@@ -48,3 +81,7 @@ class JourneyReportSchema(Schema):
     friction_ranking = fields.List(fields.Integer(), metadata={
         "description": "Touchpoint ids with answers, the one that hurts most first: ranked by the friction "
                        "of the headline's interval at its upper end, so few answers do not outrank many."})
+    transitions = fields.List(fields.Nested(StationTransitionSchema), metadata={
+        "description": "Each pair of consecutive stations, in journey order."})
+    losing_transition = fields.Nested(StationTransitionSchema, allow_none=True, metadata={
+        "description": "The transition where most customers got worse; null when none did."})

@@ -5,5 +5,5 @@ reads English only); ``scoring`` writes it back, exactly once per comment,
 with its ``response.scored`` event and the follow-up priorities it moves;
 ``jobs`` are the worker's wrappers.
 
-May import: loop (priorities), events, journeys, core, models, extensions.
+May import: loop (priorities), events, journeys, rollups (the counts a score moves), core, models, extensions.
 """

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, text, update
 
+from .. import rollups
 from ..core.database import in_ids
 from ..events.log import record_many
 from ..events.payloads import response_data
@@ -81,9 +82,13 @@ def store_scores(scores: list[tuple[int, dict]], now) -> list:
     On PostgreSQL one statement does both (``_store_scores_postgresql``: the feature's one fast
     path, docs/decisions/0005); elsewhere, and as the reference the tests hold it to, the ORM.
     """
+    before = rollups.keys_of_ids([row_id for row_id, _ in scores])
     if db.session.get_bind().dialect.name == "postgresql":
-        return _store_scores_postgresql(scores, now)
-    return store_scores_orm(scores, now)
+        scored = _store_scores_postgresql(scores, now)
+    else:
+        scored = store_scores_orm(scores, now)
+    rollups.moved(before, scored)  # a comment's count moves from "not scored" (or its old label) to its label
+    return scored
 
 
 def store_scores_orm(scores: list[tuple[int, dict]], now) -> list:

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..alerts.jobs import evaluate_alert_rules
 from ..collection.jobs import sweep_pending_answers
 from ..events.retention import prune_events
 from ..loop.jobs import check_sla, sweep_digests
 from ..mail.jobs import sweep_due_emails
+from ..rollups.jobs import sweep_customer_steps
+from ..themes.jobs import sweep_themes
 from ..webhooks.jobs import sweep_due_deliveries
 
 
@@ -36,8 +39,12 @@ PERIODIC_JOBS = (
     Periodic(sweep_due_emails),
     Periodic(check_sla),
     Periodic(sweep_digests),
+    Periodic(evaluate_alert_rules),
     Periodic(sweep_due_deliveries),
     Periodic(prune_events),
+    Periodic(sweep_themes),
+    # The customers' steps between touchpoints, for the journey report's transitions.
+    Periodic(sweep_customer_steps),
 )
 
 

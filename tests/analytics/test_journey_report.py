@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from feedback_service import rollups
 from feedback_service.core.database import commit
 from feedback_service.extensions import db
 from feedback_service.models import utcnow
@@ -46,7 +47,9 @@ def test_the_report_gives_each_touchpoints_figures_and_ranks_the_one_that_hurts_
     assert by_id[checkout] | {"sentiment": None} == {
         "touchpoint_id": checkout, "name": "Cart & checkout", "position": 1, "metric": "csat", "n": 3,
         "score": 66.7, "mean": 3.67, "sentiment": None, "friction_score": 0.665, "band": "at_risk",
-        "ci_low": 20.8, "ci_high": 93.9, "provisional": True}
+        "ci_low": 20.8, "ci_high": 93.9, "provisional": True,
+        "consistency": {"spread": None, "inconsistent": False, "periods": 0, "p_periods": None, "p_channels": None},
+        "themes": []}
     assert by_id[checkout]["sentiment"] == {"n": 2, "positive": 1, "neutral": 0, "negative": 1}
     assert (by_id[delivery]["score"], by_id[delivery]["mean"], by_id[delivery]["band"]) == (-33.3, 4.33, "hurting")
     returns = by_id[journey["returns"]]
@@ -70,10 +73,13 @@ def test_two_bad_answers_do_not_outrank_four_hundred_mediocre_ones(app, client, 
         from feedback_service.models import Response, Touchpoint
 
         touchpoint = db.session.get(Touchpoint, checkout)
-        db.session.add_all([Response(touchpoint=touchpoint, survey_version=touchpoint.survey, metric="csat",
-                                     score=4 if i % 5 < 3 else 2, sentiment_status="skipped",
-                                     sentiment_reason="no_comment", created_at=now, updated_at=now)
-                            for i in range(400)])
+        mediocre = [Response(touchpoint=touchpoint, survey_version=touchpoint.survey, metric="csat",
+                             score=4 if i % 5 < 3 else 2, sentiment_status="skipped",
+                             sentiment_reason="no_comment", created_at=now, updated_at=now)
+                    for i in range(400)]
+        db.session.add_all(mediocre)
+        db.session.flush()
+        rollups.count(mediocre)
         commit()
 
     body = client.get(f"/api/v1/journeys/{journey['id']}/report", headers=org.headers).json

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
 
 from feedback_service.analytics.intervals import nps_interval, wilson
 from feedback_service.core.database import commit
@@ -78,17 +77,14 @@ def test_channel_sentiment_response_rate_and_the_most_negative_comments(
         app, client, org, make_touchpoint, make_response):
     touchpoint_id, _ = make_touchpoint(org, survey={"metric": "csat"})
     at = NOW - timedelta(days=1)
-    angry = make_response(org, touchpoint_id, score=1, comment="Rude and useless, never again.", created_at=at)
-    meh = make_response(org, touchpoint_id, score=2, comment="Slow.", created_at=at)
-    happy = make_response(org, touchpoint_id, score=5, comment="Lovely!", created_at=at)
+    angry = make_response(org, touchpoint_id, score=1, comment="Rude and useless, never again.", created_at=at,
+                          sentiment=("negative", -0.8))
+    meh = make_response(org, touchpoint_id, score=2, comment="Slow.", created_at=at, source="email",
+                        sentiment=("negative", -0.2))
+    make_response(org, touchpoint_id, score=5, comment="Lovely!", created_at=at, sentiment=("positive", 0.7))
     for _ in range(2):
         make_response(org, touchpoint_id, score=4, created_at=at)
     with app.app_context(), org.scope():
-        for response_id, label, compound in ((angry, "negative", -0.8), (meh, "negative", -0.2),
-                                             (happy, "positive", 0.7)):
-            db.session.execute(update(Response).where(Response.id == response_id).values(
-                sentiment_status="scored", sentiment_label=label, sentiment_compound=compound))
-        db.session.execute(update(Response).where(Response.id == meh).values(source="email"))
         db.session.add_all([Display(touchpoint_id=touchpoint_id, source="widget", created_at=at,
                                     organization_id=org.id) for _ in range(8)])
         follow_up_id = opening.open_for_response(db.session.get(Response, angry)).id

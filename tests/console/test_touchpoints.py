@@ -272,16 +272,13 @@ def test_the_touchpoint_page_draws_its_weekly_trend_with_intervals_and_provision
     tuesday = earlier - timedelta(days=earlier.weekday() - 1)
     for i in range(32):
         make_response(org, touchpoint_id, score=5 if i % 2 else 2, created_at=tuesday + timedelta(minutes=i))
-    make_response(org, touchpoint_id, score=1, comment="The parcel was soaked.", created_at=now - timedelta(hours=1))
+    make_response(org, touchpoint_id, score=1, comment="The parcel was soaked.", created_at=now - timedelta(hours=1),
+                  sentiment=("negative", -0.6))
     with app.app_context(), org.scope():
-        from sqlalchemy import update
-
         from feedback_service.core.database import commit
         from feedback_service.loop import opening
 
         latest = db.session.scalar(select(Response).where(Response.comment.is_not(None)))
-        db.session.execute(update(Response).where(Response.id == latest.id).values(
-            sentiment_status="scored", sentiment_label="negative", sentiment_compound=-0.6))
         follow_up = opening.open_for_response(latest)
         commit()
         follow_up_id = follow_up.id

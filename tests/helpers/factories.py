@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from feedback_service import rollups
 from feedback_service.accounts import organizations, staff
 from feedback_service.core.database import commit
 from feedback_service.core.tenancy import tenant_scope
@@ -104,7 +105,9 @@ def make_touchpoint(app, make_journey):
 @pytest.fixture
 def make_response(app):
     def make(tenant: Tenant, touchpoint_id: int, score: int = 4, comment: str | None = None,
-             customer: dict | None = None, created_at: datetime | None = None) -> int:
+             customer: dict | None = None, created_at: datetime | None = None, source: str = "widget",
+             sentiment: tuple[str, float] | None = None) -> int:
+        """An answer, stored and counted; ``sentiment`` (label, compound) makes its comment scored already."""
         with app.app_context(), tenant.scope():
             from feedback_service.models import Touchpoint
 
@@ -115,8 +118,13 @@ def make_response(app):
                                 metric=touchpoint.survey.metric, score=score, comment=comment,
                                 sentiment_status="pending" if comment else "skipped",
                                 sentiment_reason=None if comment else "no_comment",
-                                created_at=at, updated_at=at)
+                                created_at=at, updated_at=at, source=source)
+            if sentiment is not None:
+                response.sentiment_status, response.sentiment_reason = "scored", None
+                response.sentiment_label, response.sentiment_compound = sentiment
             db.session.add(response)
+            db.session.flush()
+            rollups.count([response])
             commit()
             return response.id
 
