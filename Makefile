@@ -71,6 +71,8 @@ bench: install-dev
 	$(PY) bench/webhooks.py
 	$(PY) bench/follow_up_opening.py
 	$(PY) bench/submit_throughput.py --redis
+	$(PY) bench/journey_report.py
+	$(PY) bench/themes_quality.py
 
 # The widget's build, esbuild from npm (its binary comes as a package: no install script needed).
 # Commit widgets/dist with the change to widgets/src.

@@ -7,11 +7,11 @@ For each size, a fresh PostgreSQL schema gets one organisation, a journey of ten
 touchpoints and that many answers over the past year, COPYed in, from customers who
 walk a few consecutive stations each (so there are transitions to find); a third
 of the answers carry a scored comment. The rollups are then counted by
-``rollups.rebuild`` (the command's code path), with a progress bar.
+``rollups rebuild``'s code (answers, then customers' steps), with progress bars.
 
 Timed warm (after three unmeasured calls), median of ``--repeat``:
 - the journey report over its default 90 days, with transitions and consistency,
-  and its parts (histograms from the rollups, consistency, transitions);
+  and its parts (histograms from the rollups, consistency, transitions from the steps);
 - ``GET …/metrics`` figures for one touchpoint over 12 months, weekly;
 - beside them, the raw query the rollups replace: the same 90-day histogram,
   grouped from the answers themselves.
@@ -80,6 +80,7 @@ def seed(app, n: int, pg_url: str, schema: str) -> tuple[int, int, int]:
     from feedback_service.core.tenancy import tenant_scope
     from feedback_service.extensions import db
     from feedback_service.journeys import ordering, touchpoints
+    from feedback_service.rollups import steps
     from feedback_service.rollups.rebuild import rebuild
 
     with app.app_context():
@@ -116,6 +117,8 @@ def seed(app, n: int, pg_url: str, schema: str) -> tuple[int, int, int]:
     with app.app_context():
         with click.progressbar(length=n, label="Counting the rollups", file=sys.stderr) as bar:
             rebuild(org_id, progress=bar.update)
+        with click.progressbar(length=customers, label="Following the customers' steps", file=sys.stderr) as bar:
+            steps.rebuild(org_id, progress=bar.update)
     return org_id, journey_id, ids[3][0]
 
 
