@@ -78,8 +78,16 @@ def list_rules(*, touchpoint_id: int | None = None, enabled: bool | None = None,
     return paginate(query, [(AlertRule.id, int)], descending=False, limit=limit, cursor=cursor)
 
 
+def _locked_rule(rule_id: int) -> AlertRule:
+    """The rule, its row locked and read again: an evaluation under way (which holds the rows it
+    judges) finishes first, so an alert it fires is seen here and ended with the change."""
+    get_rule(rule_id)  # 404 unless it is the tenant's
+    return db.session.execute(select(AlertRule).where(AlertRule.id == rule_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
 def update_rule(rule_id: int, changes: dict) -> AlertRule:
-    rule = get_rule(rule_id)
+    rule = _locked_rule(rule_id)
     touchpoint = rule.touchpoint
     if "touchpoint_id" in changes:
         touchpoint = resolve_reference(Touchpoint, changes["touchpoint_id"], "touchpoint_id")
@@ -107,7 +115,7 @@ def update_rule(rule_id: int, changes: dict) -> AlertRule:
 
 def delete_rule(rule_id: int) -> None:
     """The rule goes; its alerts stay (``rule_id`` null), the open one ended."""
-    rule = get_rule(rule_id)
+    rule = _locked_rule(rule_id)
     open_alert = open_alert_of(rule.id)
     if open_alert is not None:
         end_alert(open_alert, utcnow(), "rule_deleted")

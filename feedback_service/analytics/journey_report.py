@@ -5,7 +5,7 @@ customers between one station and the next (``transitions``).
 The figures are the journey map's (``journey_map``: the same histograms, headline,
 band and friction), for any period instead of the map's recent window, plus what a
 report reader wants next to them. Counts come from the rollups, for the whole
-journey at once, never one query per touchpoint.
+journey at once; only the themes are read per touchpoint (``themes.top_themes``).
 """
 
 from __future__ import annotations

@@ -30,11 +30,8 @@ class Transition:
     mean_change: float | None
     share_worse: float | None
     share_contacted_support: float | None
-
-    @property
-    def customers_lost(self) -> int:
-        """How many got worse on the way: the count the ranking of transitions goes by."""
-        return round(self.customers * (self.share_worse or 0) / 100)
+    # How many got worse on the way: the count the ranking of transitions goes by.
+    customers_lost: int = 0
 
 
 def transitions(touchpoints: list[Touchpoint], since: datetime, until: datetime) -> list[Transition]:
@@ -51,7 +48,7 @@ def _summary(a_id: int, b_id: int, total: tuple | None) -> Transition:
         return Transition(a_id, b_id, 0, None, None, None)
     n, change, worse, called = total
     return Transition(a_id, b_id, n, mean_change=round(change / n, 3), share_worse=round(100 * worse / n, 1),
-                      share_contacted_support=round(100 * called / n, 1))
+                      share_contacted_support=round(100 * called / n, 1), customers_lost=worse)
 
 
 def losing_most(found: list[Transition]) -> Transition | None:

@@ -34,13 +34,14 @@ def add_comment(touchpoint, response_id: int, token: str, comment: str | None,
     comment = (comment or "").strip() or None
     if comment is not None and len(comment) > COMMENT_MAX:
         raise Invalid("comment", f"At most {COMMENT_MAX} characters.")
-    if comment == response.comment:
+    with rollups.recounted([response]):  # the row read again, locked: compared as it is now
+        unchanged = comment == response.comment
+        if not unchanged:
+            response.comment = comment
+            response.updated_at = utcnow()
+            mark_for_scoring(response)
+    if unchanged:
         return response  # a retried PATCH changes nothing
-    with rollups.recounted([response]):
-        response.comment = comment
-        response.updated_at = utcnow()
-        mark_for_scoring(response)
-    db.session.flush()
     if needs_follow_up(response) and not has_follow_up(response):
         response.follow_up_pending = True  # the comment arrived after the score: its follow-up now, once
     if response.comment is None:

@@ -66,9 +66,20 @@ def moved(before: Iterable[Key], rows: Iterable) -> None:
 
 @contextmanager
 def recounted(rows: list) -> Iterator[None]:
-    """Around changes to these (ORM) responses: what they are counted under follows them."""
+    """Around changes to these (ORM) responses: what they are counted under follows them.
+
+    The rows are read again, locked, before the change: what they were loaded as may be
+    stale (a scoring job may have written one since), and the key to take one away from
+    must be the one it is counted under now. The change is flushed before the counts move,
+    so every writer locks the response row before its rollup rows, as the scoring does.
+    """
+    if rows:
+        db.session.execute(select(Response).where(Response.id.in_([row.id for row in rows]))
+                           .order_by(Response.id).with_for_update()
+                           .execution_options(populate_existing=True))
     before = [key_of(row) for row in rows]
     yield
+    db.session.flush()
     moved(before, rows)
 
 

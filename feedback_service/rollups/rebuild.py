@@ -1,7 +1,7 @@
 """Counting the rollups again from the answers: after a restore, a bulk load, or to check them.
 
-One touchpoint per transaction, so a rebuild of millions of answers holds no lock
-for long and can be stopped and run again (it replaces, never adds).
+One touchpoint per transaction, so a rebuild can be stopped and run again (it replaces,
+never adds), and answers wait only while the touchpoint under way is recounted.
 """
 
 from __future__ import annotations

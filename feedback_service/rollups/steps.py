@@ -14,6 +14,11 @@ the customer's row is locked, so two workers on one customer take turns and a se
 changes nothing. The sweep finds customers whose answers changed since its last pass
 (``Response.updated_at``, looking back ``SYNC_SETTLE_SECONDS`` for transactions that
 committed late).
+
+What the sweep cannot see needs ``refresh_customers`` (or ``rollups rebuild``): answers
+removed (their customer's steps must be followed again without them), answers written with
+an ``updated_at`` in the past (the demo, a bulk load), a touchpoint's channel moved to or
+from phone or chat, and a change of ``ANALYTICS_TRANSITION_DAYS``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from ..core.database import DIALECT_INSERTS, for_this_database
 from ..extensions import db
@@ -32,8 +37,9 @@ from ..journeys.surveys import METRICS
 from ..models import Customer, CustomerStep, Organization, Response, StepRollup, SweepMark, Touchpoint, utcnow
 
 SUPPORT_CHANNELS = ("phone", "chat")
-# Customers whose steps one transaction computes again.
+# Customers whose steps one transaction computes again, and one pass of the sweep at most.
 BATCH = 500
+SWEEP_LIMIT = 20_000
 MARK = "customer_steps"
 
 
@@ -142,39 +148,54 @@ def _apply(deltas: dict[tuple, list]) -> None:
             for (org, a, b, day), (n, change, worse, called) in changes])
 
 
-def changed_customers(since: datetime) -> list[int]:
-    """Customers with an answer written since ``since``, every organisation's (by its index)."""
-    found: set[int] = set()
+def changed_customers(since: datetime, limit: int) -> list[tuple[int, datetime]]:
+    """Up to ``limit`` customers with an answer written after ``since`` (every organisation's,
+    each through its (organization_id, updated_at) index), with their latest such write, the
+    least recent first."""
+    found = []
     for organization_id in db.session.scalars(select(Organization.id)):
-        found.update(db.session.scalars(select(Response.customer_id).distinct().where(
-            Response.organization_id == organization_id, Response.updated_at > since,
-            Response.customer_id.is_not(None))))
-    return sorted(found)
+        latest = func.max(Response.updated_at)
+        found += db.session.execute(
+            select(Response.customer_id, latest)
+            .where(Response.organization_id == organization_id, Response.updated_at > since,
+                   Response.customer_id.is_not(None))
+            .group_by(Response.customer_id).order_by(latest, Response.customer_id).limit(limit)).all()
+    return sorted(((customer_id, at) for customer_id, at in found), key=lambda row: (row[1], row[0]))[:limit]
 
 
-def sweep(now: datetime | None = None) -> int:
-    """Bring the steps of every customer whose answers changed since the last sweep up to date;
-    returns how many customers were looked at. Safe to run twice, or in two workers at once."""
-    now = now or utcnow()
+def sweep(limit: int = SWEEP_LIMIT) -> int:
+    """Bring the steps of the customers whose answers changed since the last pass up to date,
+    at most ``limit`` of them, the least recently changed first; returns how many it looked at.
+
+    The mark moves after each batch, to the latest change that batch covered, so a pass cut
+    short (a worker stopped, a job timed out) goes on from there; a first pass over a large
+    database takes several. Safe to run twice, or in two workers at once.
+    """
+    started = utcnow()
     mark = db.session.get(SweepMark, MARK)
-    # Transactions still open at the last sweep commit later with earlier stamps: look back.
+    # Transactions still open at the last pass commit later with earlier stamps: look back.
     settle = timedelta(seconds=float(current_app.config["SYNC_SETTLE_SECONDS"]))
     since = (mark.at - settle) if mark else datetime.min.replace(tzinfo=UTC)
-    customers = changed_customers(since)
+    changed = changed_customers(since, limit)
     db.session.rollback()
-    for start in range(0, len(customers), BATCH):
-        refresh_customers(customers[start:start + BATCH])
+    for start in range(0, len(changed), BATCH):
+        batch = changed[start:start + BATCH]
+        refresh_customers([customer_id for customer_id, _ in batch])
         db.session.commit()
-    _advance(now)
-    return len(customers)
+        _advance(batch[-1][1])
+    if len(changed) < limit:
+        _advance(started)  # every change up to the start of this pass is followed
+    return len(changed)
 
 
-def _advance(now: datetime) -> None:
-    mark = db.session.get(SweepMark, MARK)
-    if mark is None:
-        db.session.add(SweepMark(name=MARK, at=now))
-    elif mark.at < now:
-        mark.at = now
+_MARK_INSERT = {dialect: insert_for(SweepMark.__table__).on_conflict_do_nothing(index_elements=["name"])
+                for dialect, insert_for in DIALECT_INSERTS.items()}
+
+
+def _advance(at: datetime) -> None:
+    """Move the mark forward to ``at`` (never back: another worker's pass may be further on)."""
+    db.session.execute(for_this_database(_MARK_INSERT), {"name": MARK, "at": at})
+    db.session.execute(update(SweepMark).where(SweepMark.name == MARK, SweepMark.at < at).values(at=at))
     db.session.commit()
 
 

@@ -69,6 +69,23 @@ def instant_field(**kwargs) -> fields.AwareDateTime:
     return fields.AwareDateTime(default_timezone=None, validate=representable_in_utc, **kwargs)
 
 
+# A report's period: the years its arithmetic (a window before `to`, a day after `from`) can
+# reach without leaving the calendar, and more than any answer can be dated.
+PERIOD_YEARS = (1900, 9000)
+
+
+def within_report_years(value: datetime) -> None:
+    representable_in_utc(value)
+    if not PERIOD_YEARS[0] <= value.astimezone(UTC).year <= PERIOD_YEARS[1]:
+        raise ma.ValidationError(f"Out of range; use a date between the years {PERIOD_YEARS[0]} and "
+                                 f"{PERIOD_YEARS[1]}.")
+
+
+def period_field(**kwargs) -> fields.AwareDateTime:
+    """One end of a report's period: an ISO 8601 instant with its offset, in years 1900–9000."""
+    return fields.AwareDateTime(default_timezone=None, validate=within_report_years, **kwargs)
+
+
 def id_field(**kwargs) -> fields.Integer:
     """A row's id in a filter. Ids are 32-bit INTEGER columns on PostgreSQL, which
     refuses a larger number outright (a 500) rather than finding nothing."""

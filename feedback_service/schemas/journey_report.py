@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from .common import Schema, instant_field
+from .common import Schema, period_field
 
 
 class ReportArgs(Schema):
-    since = instant_field(data_key="from", load_default=None, metadata={
+    since = period_field(data_key="from", load_default=None, metadata={
         "description": "ISO 8601 with offset; default 90 days before `to`."})
-    until = instant_field(data_key="to", load_default=None, metadata={
+    until = period_field(data_key="to", load_default=None, metadata={
         "description": "ISO 8601 with offset; default now."})
+
+
+def _shares(counts: dict) -> dict:
+    n = counts.get("n") or 0
+    return {label: round(100 * counts.get(label, 0) / n, 1) if n else None
+            for label in ("positive", "neutral", "negative")}
 
 
 class SentimentCountsSchema(Schema):
@@ -19,6 +25,8 @@ class SentimentCountsSchema(Schema):
     positive = fields.Integer()
     neutral = fields.Integer()
     negative = fields.Integer()
+    shares = fields.Function(_shares, metadata={
+        "description": "Each label's % of the scored comments (null without any)."})
 
 
 class ConsistencySchema(Schema):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from marshmallow import fields
 
 from ..themes.clustering import KINDS
-from .common import Schema, instant_field
+from .common import Schema, period_field
 
 
 class ThemesArgs(Schema):
-    since = instant_field(data_key="from", load_default=None, metadata={
+    since = period_field(data_key="from", load_default=None, metadata={
         "description": "ISO 8601 with offset; default THEMES_WINDOW_DAYS (90) days before `to`."})
-    until = instant_field(data_key="to", load_default=None, metadata={
+    until = period_field(data_key="to", load_default=None, metadata={
         "description": "ISO 8601 with offset; default now."})
 
 

@@ -7,14 +7,14 @@ from marshmallow import fields, validate
 from ..analytics.intervals import NPS_ADJUSTED_WALD, WILSON
 from ..analytics.touchpoint_metrics import INTERVALS
 from ..models import SOURCES
-from .common import Schema, instant_field
+from .common import Schema, period_field
 from .journey_report import SentimentCountsSchema
 
 
 class MetricsArgs(Schema):
-    since = instant_field(data_key="from", load_default=None, metadata={
+    since = period_field(data_key="from", load_default=None, metadata={
         "description": "ISO 8601 with offset; default 90 days before `to`."})
-    until = instant_field(data_key="to", load_default=None, metadata={
+    until = period_field(data_key="to", load_default=None, metadata={
         "description": "ISO 8601 with offset; default now."})
     interval = fields.String(load_default="week", validate=validate.OneOf(INTERVALS), metadata={
         "description": "The series' buckets: UTC days, ISO weeks (from Monday) or calendar months. "

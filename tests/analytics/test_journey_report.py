@@ -50,7 +50,8 @@ def test_the_report_gives_each_touchpoints_figures_and_ranks_the_one_that_hurts_
         "ci_low": 20.8, "ci_high": 93.9, "provisional": True,
         "consistency": {"spread": None, "inconsistent": False, "periods": 0, "p_periods": None, "p_channels": None},
         "themes": []}
-    assert by_id[checkout]["sentiment"] == {"n": 2, "positive": 1, "neutral": 0, "negative": 1}
+    assert by_id[checkout]["sentiment"] == {"n": 2, "positive": 1, "neutral": 0, "negative": 1,
+                                           "shares": {"positive": 50.0, "neutral": 0.0, "negative": 50.0}}
     assert (by_id[delivery]["score"], by_id[delivery]["mean"], by_id[delivery]["band"]) == (-33.3, 4.33, "hurting")
     returns = by_id[journey["returns"]]
     assert (returns["n"], returns["score"], returns["mean"], returns["friction_score"], returns["band"]) == (

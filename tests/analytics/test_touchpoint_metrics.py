@@ -91,7 +91,8 @@ def test_channel_sentiment_response_rate_and_the_most_negative_comments(
         commit()
 
     body = metrics(client, org, touchpoint_id).json
-    assert body["sentiment"] == {"n": 3, "positive": 1, "neutral": 0, "negative": 2}
+    assert body["sentiment"] == {"n": 3, "positive": 1, "neutral": 0, "negative": 2,
+                                 "shares": {"positive": 33.3, "neutral": 0.0, "negative": 66.7}}
     # Four widget answers of eight showings; the emailed answer was never "shown" by the widget.
     assert (body["displays"], body["response_rate"]) == (8, 50.0)
     assert [c["response_id"] for c in body["negative_comments"]] == [angry, meh]
@@ -112,3 +113,20 @@ def test_bad_queries_name_their_field_and_other_tenants_touchpoints_are_not_foun
     other = make_org("Other shop")
     other_touchpoint, _ = make_touchpoint(other)
     assert metrics(client, org, other_touchpoint).status_code == 404
+
+
+@pytest.mark.parametrize(("path", "query", "field"), [
+    ("/api/v1/journeys/{journey}/report", {"from": "0001-01-01T00:00:00+00:00", "to": "0001-01-05T00:00:00+00:00"},
+     "from"),
+    ("/api/v1/journeys/{journey}/report", {"from": "9999-12-31T01:00:00+00:00", "to": "9999-12-31T02:00:00+00:00"},
+     "from"),
+    ("/api/v1/touchpoints/{touchpoint}/themes", {"to": "0001-01-05T00:00:00+00:00"}, "to"),
+    ("/api/v1/touchpoints/{touchpoint}/metrics", {"to": "0001-01-05T00:00:00+00:00"}, "to"),
+])
+def test_a_period_at_the_calendars_edge_is_refused_by_name_not_a_500(client, org, make_journey, make_touchpoint,
+                                                                    path, query, field):
+    journey_id = make_journey(org)
+    touchpoint_id, _ = make_touchpoint(org, journey_id)
+    answer = client.get(path.format(journey=journey_id, touchpoint=touchpoint_id), query_string=query,
+                        headers=org.headers)
+    assert_error(answer, 422, field)

@@ -79,3 +79,18 @@ def test_the_sweep_follows_new_answers_once_however_often_it_runs(app, org, clie
         assert [(r.from_touchpoint_id, r.to_touchpoint_id, r.steps, r.worse) for r in rows] == [
             (made["Browse"], made["Checkout"], 1, 1)]
         db.session.remove()
+
+
+def test_a_pass_cut_short_goes_on_from_where_it_stopped(app, org, client, stations):
+    _, made, pks = stations
+    for customer in ("fay", "gus", "hal"):
+        for name, score in (("Browse", 5), ("Checkout", 1)):
+            assert client.post(f"/w/{pks[name]}/responses",
+                               json={"score": score, "customer": {"id": customer}}).status_code == 201
+
+    with app.app_context():
+        assert steps.sweep(limit=2) == 2  # two customers, and the mark moves to the second's answers
+        assert steps.sweep(limit=2) >= 1  # the third (and, within the look-back, maybe one again)
+        [row] = db.session.scalars(db.select(StepRollup)).all()
+        assert (row.steps, row.worse) == (3, 3)
+        db.session.remove()
