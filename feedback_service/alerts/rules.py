@@ -93,7 +93,10 @@ def update_rule(rule_id: int, changes: dict) -> AlertRule:
         touchpoint = resolve_reference(Touchpoint, changes["touchpoint_id"], "touchpoint_id")
     kind = changes.get("kind", rule.kind)
     terms = {field: changes.get(field, getattr(rule, field)) for field in TERMS}
-    _checked(kind, touchpoint, **terms)
+    # Judged again only when what they are judged against changes: switching off a rule whose
+    # touchpoint has since moved to another metric must not fail on the old threshold.
+    if {"touchpoint_id", "kind", *TERMS} & set(changes):
+        _checked(kind, touchpoint, **terms)
     now = utcnow()
     refocused = touchpoint.id != rule.touchpoint_id or kind != rule.kind
     open_alert = open_alert_of(rule.id)

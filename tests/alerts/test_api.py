@@ -246,3 +246,18 @@ def test_starter_rules_put_three_rules_on_each_live_step_at_its_metrics_hurting_
     assert {r["window_hours"] for r in listed} == {720} and {r["min_n"] for r in listed} == {20}
     assert shop.touchpoints["Contact support"] not in {r["touchpoint_id"] for r in listed}
 
+
+
+def test_a_rule_can_be_switched_off_after_its_touchpoint_moved_to_another_metric(app, client, org, shop):
+    delivery = shop.touchpoints["Delivery"]  # NPS: a line below zero is fair
+    rule = create(client, org, delivery, threshold=-20).get_json()
+    moved = client.patch(f"/api/v1/touchpoints/{delivery}", headers=org.headers, json={"survey": {"metric": "csat"}})
+    assert moved.status_code == 200, moved.get_json()
+
+    switched_off = client.patch(f"/api/v1/alert-rules/{rule['id']}", headers=org.headers, json={"enabled": False})
+
+    assert switched_off.status_code == 200, switched_off.get_json()
+    assert switched_off.get_json()["enabled"] is False
+    # Changing what it watches is still judged on the metric asked now: -20 is no CSAT line.
+    assert_error(client.patch(f"/api/v1/alert-rules/{rule['id']}", headers=org.headers, json={"min_n": 10}),
+                 422, "threshold")
