@@ -90,6 +90,7 @@ class JourneyReportSchema(Schema):
         "description": "Touchpoint ids with answers, the one that hurts most first: ranked by the friction "
                        "of the headline's interval at its upper end, so few answers do not outrank many."})
     transitions = fields.List(fields.Nested(StationTransitionSchema), metadata={
-        "description": "Each pair of consecutive stations, in journey order."})
+        "description": "Each pair of consecutive stations, in journey order. Counted from the customers' "
+                       "steps the worker's sweep keeps: the newest answers join at its next pass."})
     losing_transition = fields.Nested(StationTransitionSchema, allow_none=True, metadata={
         "description": "The transition where most customers got worse; null when none did."})
