@@ -19,6 +19,7 @@ def register_api(app: Flask) -> None:
     from . import (
         alerts,
         api_keys,
+        audits,
         docs,
         events,
         exports,
@@ -43,7 +44,7 @@ def register_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"ApiKey": []}]
     for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, webhooks,
-                   exports, api_keys, alerts, widget):
+                   exports, api_keys, alerts, audits, widget):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

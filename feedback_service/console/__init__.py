@@ -16,6 +16,7 @@ def register_console(app: Flask) -> None:
     """Bind the login manager and mount the console's pages on ``app``."""
     from . import (  # noqa: F401  (they add routes to bp)
         alerts,
+        audits,
         customers,
         follow_ups,
         inbox,

@@ -22,6 +22,7 @@ from .. import rollups
 from ..accounts import staff
 from ..accounts.organizations import NewOrganization, create_organization
 from ..alerts.rules import create_starter_rules
+from ..audits.walks import seed_demo_walks
 from ..core.security import generate_api_key
 from ..core.tenancy import tenant_scope
 from ..core.urls import bare_origin
@@ -179,6 +180,8 @@ def _seed(organization: Organization) -> None:
     # Each rule is judged after the commit: the checkout and the phone line fire, and their
     # neighbours' teams hear of it.
     create_starter_rules(journey.id)
+    # Two secret-shopper walks of the journey, five weeks and one week ago (the articles' story).
+    seed_demo_walks(journey.id, staff_admin().id)
 
 
 def _walks(rng: random.Random, created: list, now) -> Iterator[Response]:

@@ -95,5 +95,24 @@ def alert_data(alert) -> dict:
     }
 
 
+def audit_data(audit, *, journey, findings) -> dict:
+    """The payload of ``audit.submitted``: the audit, its journey and every finding (in journey
+    order), each with its touchpoint's id and name and its team."""
+    return {
+        "audit": {
+            "id": audit.id, "journey_id": audit.journey_id, "auditor_id": audit.auditor_id,
+            "shopper_name": audit.shopper_name, "scenario": audit.scenario, "channels": list(audit.channels or []),
+            "status": audit.status, "started_at": _instant(audit.started_at),
+            "submitted_at": _instant(audit.submitted_at),
+        },
+        "journey": {"id": journey.id, "name": journey.name},
+        "findings": [{
+            "id": f.id, "touchpoint": {"id": f.touchpoint_id, "name": f.touchpoint.name},
+            "expectation": f.expectation, "severity": f.severity, "effort": f.effort, "minutes": f.minutes,
+            "reached": f.reached, "team_id": f.team_id, "note": f.note,
+        } for f in findings],
+    }
+
+
 def _instant(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None

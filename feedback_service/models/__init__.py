@@ -4,6 +4,7 @@ Import from here: ``from feedback_service.models import Touchpoint``. May import
 """
 
 from .alert import ALERT_END_REASONS, ALERT_KINDS, Alert, AlertRule
+from .audit import AUDIT_STATUSES, EFFORTS, EXPECTATIONS, SEVERITIES, Audit, AuditFinding
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
 from .follow_up import (
@@ -29,20 +30,26 @@ __all__ = [
     "ALERT_END_REASONS",
     "ALERT_KINDS",
     "ASSIGNMENT_STRATEGIES",
+    "AUDIT_STATUSES",
     "AWAITING_ACTION_STATUSES",
     "CLOSED_STATUSES",
     "CHANNELS",
     "DELIVERY_STATUSES",
+    "EFFORTS",
     "EVENT_TYPES",
+    "EXPECTATIONS",
     "FOLLOW_UP_POLICIES",
     "ROLES",
     "SENTIMENT_LABELS",
     "SENTIMENT_STATUSES",
+    "SEVERITIES",
     "SOURCES",
     "THEME_KINDS",
     "Alert",
     "AlertRule",
     "ApiKey",
+    "Audit",
+    "AuditFinding",
     "Customer",
     "Display",
     "Event",

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     # Beyond the contract's list: an alert ended (its figure recovered, or its rule stopped watching).
     "alert.recovered",
     "webhook_endpoint.disabled",
+    "audit.submitted",
 )
 
 

@@ -9,8 +9,9 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from . import demo, hosted, widget_asset
+    from . import audit_walk, demo, hosted, widget_asset
 
     app.register_blueprint(widget_asset.bp)
     app.register_blueprint(hosted.bp)
+    app.register_blueprint(audit_walk.bp)
     app.register_blueprint(demo.bp)
