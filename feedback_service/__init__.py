@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from .backlog import intake  # noqa: F401  (hears audit.submitted: its findings join the backlog)
     from .core import tenancy  # noqa: F401  (installs the tenant filter on every session)
     from .core.database import init_database, render_migration_type
     from .core.errors import register_error_handlers

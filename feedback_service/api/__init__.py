@@ -20,6 +20,7 @@ def register_api(app: Flask) -> None:
         alerts,
         api_keys,
         audits,
+        backlog,
         docs,
         events,
         exports,
@@ -44,7 +45,7 @@ def register_api(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"ApiKey": []}]
     for module in (organization, teams, users, journeys, touchpoints, responses, follow_ups, events, webhooks,
-                   exports, api_keys, alerts, audits, widget):
+                   exports, api_keys, alerts, audits, backlog, widget):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

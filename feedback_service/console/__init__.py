@@ -17,6 +17,7 @@ def register_console(app: Flask) -> None:
     from . import (  # noqa: F401  (they add routes to bp)
         alerts,
         audits,
+        backlog,
         customers,
         follow_ups,
         inbox,

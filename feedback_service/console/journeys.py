@@ -8,6 +8,7 @@ from ..analytics import journey_map as journey_maps
 from ..analytics.figures import THRESHOLDS
 from ..analytics.journey_report import journey_report
 from ..analytics.touchpoint_metrics import weekly_series
+from ..backlog.items import open_counts
 from . import formatting
 from .blueprint import bp
 from .map_drawing import draw
@@ -26,6 +27,7 @@ def journey(journey_id: int):
     weekly = weekly_series(journey_id, journey_map.since, journey_map.until)
     names = {s.touchpoint_id: s.name for s in journey_map.stations}
     return render_template("console/journey.html", map=journey_map, report=report, names=names,
+                           to_fix=open_counts(list(names)),
                            figures={t.touchpoint_id: t for t in report.touchpoints},
                            drawing=draw(journey_map, formatting.channel, report, weekly, formatting.headline),
                            thresholds=THRESHOLDS, window_days=journey_maps.WINDOW.days)

@@ -23,6 +23,7 @@ from ..accounts import staff
 from ..accounts.organizations import NewOrganization, create_organization
 from ..alerts.rules import create_starter_rules
 from ..audits.walks import seed_demo_walks
+from ..backlog.intake import seed_demo_backlog
 from ..core.security import generate_api_key
 from ..core.tenancy import tenant_scope
 from ..core.urls import bare_origin
@@ -182,6 +183,8 @@ def _seed(organization: Organization) -> None:
     create_starter_rules(journey.id)
     # Two secret-shopper walks of the journey, five weeks and one week ago (the articles' story).
     seed_demo_walks(journey.id, staff_admin().id)
+    # What the walks found, on one list: two fixes done (and checked), the hold time on top.
+    seed_demo_backlog()
 
 
 def _walks(rng: random.Random, created: list, now) -> Iterator[Response]:

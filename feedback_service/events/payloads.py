@@ -116,3 +116,19 @@ def audit_data(audit, *, journey, findings) -> dict:
 
 def _instant(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def backlog_item_data(item, **extra) -> dict:
+    """The payload of ``backlog_item.*`` events: the item, its touchpoint (so an endpoint's
+    touchpoint filter routes it) and its sources; ``extra`` adds the event's own fields
+    (``status_changed``: ``from`` and ``to``)."""
+    touchpoint = item.touchpoint
+    return {
+        "backlog_item": {
+            "id": item.id, "title": item.title, "status": item.status, "impact": item.impact, "ease": item.ease,
+            "priority": item.priority, "team_id": item.team_id, "done_at": _instant(item.done_at),
+            "sources": [{"kind": s.kind, "id": s.ref_id} for s in item.sources],
+        },
+        "touchpoint": {"id": touchpoint.id, "name": touchpoint.name, "journey_id": touchpoint.journey_id},
+        **extra,
+    }

@@ -5,6 +5,14 @@ Import from here: ``from feedback_service.models import Touchpoint``. May import
 
 from .alert import ALERT_END_REASONS, ALERT_KINDS, Alert, AlertRule
 from .audit import AUDIT_STATUSES, EFFORTS, EXPECTATIONS, SEVERITIES, Audit, AuditFinding
+from .backlog import (
+    BACKLOG_OPEN_STATUSES,
+    BACKLOG_SOURCE_KINDS,
+    BACKLOG_STATUSES,
+    BacklogComment,
+    BacklogItem,
+    BacklogSource,
+)
 from .base import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 from .event import EVENT_TYPES, Event
 from .follow_up import (
@@ -50,6 +58,12 @@ __all__ = [
     "ApiKey",
     "Audit",
     "AuditFinding",
+    "BACKLOG_OPEN_STATUSES",
+    "BACKLOG_SOURCE_KINDS",
+    "BACKLOG_STATUSES",
+    "BacklogComment",
+    "BacklogItem",
+    "BacklogSource",
     "Customer",
     "Display",
     "Event",

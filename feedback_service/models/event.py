@@ -27,6 +27,8 @@ EVENT_TYPES = (
     "alert.recovered",
     "webhook_endpoint.disabled",
     "audit.submitted",
+    "backlog_item.created",
+    "backlog_item.status_changed",
 )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..alerts.jobs import evaluate_alert_rules
+from ..backlog.intake import sweep_recurring_root_causes
 from ..collection.jobs import sweep_pending_answers
 from ..events.retention import prune_events
 from ..loop.jobs import check_sla, sweep_digests
@@ -45,6 +46,7 @@ PERIODIC_JOBS = (
     Periodic(sweep_themes),
     # The customers' steps between touchpoints, for the journey report's transitions.
     Periodic(sweep_customer_steps),
+    Periodic(sweep_recurring_root_causes),
 )
 
 

@@ -47,6 +47,8 @@ def test_the_demo_journey_map_shows_intervals_trends_and_the_customers_lost_betw
     # Few answer about the advert: its figure is provisional. Delivery swings with the carrier.
     expect(svg.locator("a.station.provisional")).to_have_count(1)
     expect(svg.locator("a.station.inconsistent text.name")).to_have_text("Delivery")
+    # The backlog: the walks' findings, and root causes the follow-ups keep resolving, at every station.
+    expect(svg.locator("text.to-fix")).to_have_count(6)
     # The step that loses most customers is the one into the checkout, drawn red.
     losing = svg.locator("g.step-link.loses").first
     expect(losing.locator("text.step-label")).to_contain_text("worse")

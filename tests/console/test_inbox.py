@@ -303,7 +303,7 @@ def test_the_inbox_is_the_first_item_of_the_navigation(admin_client):
     page = page_text(admin_client.get("/journeys"))
 
     nav = re.search(r'<nav class="mainnav" aria-label="Main">(.*?)</nav>', page, re.S).group(1)
-    assert re.findall(r">(\w+)</a>", nav) == ["Inbox", "Journeys", "Alerts", "Audits", "Settings"]
+    assert re.findall(r">(\w+)</a>", nav) == ["Inbox", "Journeys", "Alerts", "Audits", "Backlog", "Settings"]
     assert 'href="/inbox" aria-current="page"' in page_text(admin_client.get("/inbox"))
 
 

@@ -32,7 +32,7 @@ def test_every_package_opens_with_what_it_is_and_what_it_may_import():
 
 
 # What "features" and "every feature" stand for in a package's "May import" line.
-FEATURES = {"accounts", "alerts", "analytics", "audits", "collection", "customers", "events", "exports", "journeys", "loop",
+FEATURES = {"accounts", "alerts", "analytics", "audits", "backlog", "collection", "customers", "events", "exports", "journeys", "loop",
             "mail", "rollups", "sentiment", "themes", "webhooks"}
 
 
