@@ -5,30 +5,16 @@ Plain text only; nothing here touches the database.
 
 from __future__ import annotations
 
+from ..analytics.figures import headline_text as headline
+from ..analytics.figures import metric_name
+from ..analytics.figures import number_text as _number
 from .terms import TRAILING_WINDOWS
 
-METRIC_NAMES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
 KIND_NAMES = {"below_threshold": "Below a threshold", "drop": "Sudden drop",
               "negative_surge": "Surge of negative comments"}
 
 
-def metric_name(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric.upper())
-
-
-def _number(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def headline(metric: str, value: float | None) -> str:
-    """``54%`` for CSAT and CES, ``+12`` or ``−5`` for NPS, an em dash for none."""
-    if value is None:
-        return "—"
-    if metric == "nps":
-        sign = "+" if value > 0 else ("−" if value < 0 else "")
-        return f"{sign}{_number(abs(value))}"
-    return f"{_number(value)}%"
+__all__ = ["describe", "figure", "headline", "metric_name", "span"]
 
 
 def figure(kind: str, metric: str, value: float | None) -> str:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from scipy.stats import chi2_contingency
 
 from ..journeys.surveys import METRICS
 from ..models import Touchpoint
@@ -50,6 +49,10 @@ def _categories(metric: str, counts: Counter) -> list[int]:
 def homogeneity_p(metric: str, groups: list[Counter]) -> float | None:
     """The chi-square test's p-value that these groups' answers share one distribution over the
     metric's categories; None with fewer than two groups or a single category in use."""
+    # Imported here: SciPy's statistics take half a second to import, which every process of the
+    # app would otherwise pay at start, whether or not it ever draws a report.
+    from scipy.stats import chi2_contingency
+
     table = [_categories(metric, counts) for counts in groups]
     used = [i for i in range(len(table[0])) if any(row[i] for row in table)] if table else []
     if len(table) < 2 or len(used) < 2:

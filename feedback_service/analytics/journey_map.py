@@ -24,8 +24,7 @@ from sqlalchemy.orm import joinedload
 from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import Journey, Touchpoint, utcnow
-from .figures import band_for, friction, headline, score_histograms
-from .intervals import interval_for
+from .figures import band_for, figures_of, friction, score_histograms
 
 WINDOW = timedelta(days=90)
 
@@ -102,21 +101,12 @@ def all_journey_maps(*, now: datetime | None = None, window: timedelta = WINDOW)
     return build_journey_maps(list(journeys), now=now, window=window)
 
 
-def touchpoint_station(touchpoint: Touchpoint, *, now: datetime | None = None,
-                       window: timedelta = WINDOW) -> Station:
-    """One touchpoint's figures, as its station on the map shows them (never marked worst)."""
-    until = now or utcnow()
-    histograms = score_histograms([touchpoint.id], until - window, until)
-    return _station(touchpoint, histograms.get(touchpoint.id, {}))
-
-
 def _station(touchpoint: Touchpoint, histogram: dict[str, Counter]) -> Station:
     # Answers given while the touchpoint asked another metric are not on this
     # scale; the headline is over the metric it asks now.
     metric = touchpoint.survey.metric
-    counts = histogram.get(metric, Counter())
-    score = headline(metric, list(counts.elements()))
-    ci = interval_for(metric, counts)
+    found = figures_of(metric, histogram.get(metric, Counter()), int(current_app.config["ANALYTICS_MIN_N"]))
+    score = found.score
     return Station(
         touchpoint_id=touchpoint.id,
         position=touchpoint.position,
@@ -124,14 +114,14 @@ def _station(touchpoint: Touchpoint, histogram: dict[str, Counter]) -> Station:
         channel=touchpoint.channel,
         team_name=touchpoint.team.name if touchpoint.team else None,
         metric=metric,
-        n=sum(counts.values()),
+        n=found.n,
         score=score,
         band=band_for(metric, score),
         friction=friction(metric, score),
-        ci_low=ci.low if ci else None,
-        ci_high=ci.high if ci else None,
-        provisional=sum(counts.values()) < int(current_app.config["ANALYTICS_MIN_N"]),
-        friction_at_best=friction(metric, ci.high) if ci else None,
+        ci_low=found.ci_low,
+        ci_high=found.ci_high,
+        provisional=found.provisional,
+        friction_at_best=found.friction_at_best(metric),
     )
 
 

@@ -25,8 +25,7 @@ from ..models import Journey, Touchpoint, utcnow
 from ..rollups import tallies
 from ..themes.store import ThemeFigures, top_themes
 from .consistency import Consistency, consistency
-from .figures import band_for, friction, headline, score_histograms
-from .intervals import interval_for
+from .figures import band_for, figures_of, friction, score_histograms
 from .journey_map import WINDOW
 from .transitions import Transition, losing_most, transitions
 
@@ -121,15 +120,12 @@ def _figures(touchpoint: Touchpoint, histogram: dict[str, Counter], feelings: Co
              ) -> TouchpointFigures:
     # As on the map: answers given while the touchpoint asked another metric are not on this scale.
     metric = touchpoint.survey.metric
-    counts = histogram.get(metric, Counter())
-    n = sum(counts.values())
-    score = headline(metric, list(counts.elements()))
-    ci = interval_for(metric, counts)
+    found = figures_of(metric, histogram.get(metric, Counter()), min_n)
     return TouchpointFigures(
-        touchpoint_id=touchpoint.id, name=touchpoint.name, position=touchpoint.position, metric=metric, n=n,
-        score=score, mean=round(sum(s * c for s, c in counts.items()) / n, 2) if n else None,
+        touchpoint_id=touchpoint.id, name=touchpoint.name, position=touchpoint.position, metric=metric, n=found.n,
+        score=found.score, mean=found.mean,
         sentiment={"n": sum(feelings[label] for label in SENTIMENT_LABELS),
                    **{label: feelings[label] for label in SENTIMENT_LABELS}},
-        friction_score=friction(metric, score), band=band_for(metric, score),
-        ci_low=ci.low if ci else None, ci_high=ci.high if ci else None, provisional=n < min_n,
-        friction_at_best=friction(metric, ci.high) if ci else None)
+        friction_score=friction(metric, found.score), band=band_for(metric, found.score),
+        ci_low=found.ci_low, ci_high=found.ci_high, provisional=found.provisional,
+        friction_at_best=found.friction_at_best(metric))

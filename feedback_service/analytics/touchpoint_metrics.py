@@ -26,30 +26,12 @@ from ..core.lookup import get_or_404
 from ..extensions import db
 from ..models import SENTIMENT_LABELS, Display, FollowUp, Response, Touchpoint, utcnow
 from ..rollups import tallies
-from .figures import headline
-from .intervals import Interval, interval_for
+from .figures import Figures, figures_of
 from .journey_map import WINDOW
 
 INTERVALS = ("day", "week", "month")
 MAX_BUCKETS = 400
 NEGATIVE_COMMENTS = 5
-
-
-@dataclass(frozen=True)
-class Figures:
-    n: int
-    score: float | None
-    mean: float | None
-    ci: Interval | None
-    provisional: bool
-
-    @property
-    def ci_low(self) -> float | None:
-        return self.ci.low if self.ci else None
-
-    @property
-    def ci_high(self) -> float | None:
-        return self.ci.high if self.ci else None
 
 
 @dataclass(frozen=True)
@@ -100,13 +82,6 @@ def _next_start(start: datetime, interval: str) -> datetime:
     if interval == "week":
         return start + timedelta(weeks=1)
     return (start + timedelta(days=32)).replace(day=1)
-
-
-def figures_of(metric: str, counts: Counter, min_n: int) -> Figures:
-    n = sum(counts.values())
-    return Figures(n=n, score=headline(metric, list(counts.elements())),
-                   mean=round(sum(score * count for score, count in counts.items()) / n, 2) if n else None,
-                   ci=interval_for(metric, counts), provisional=n < min_n)
 
 
 def touchpoint_metrics(touchpoint_id: int, *, since: datetime | None = None, until: datetime | None = None,

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..analytics.figures import headline_text, number_text
+from ..analytics.figures import metric_name as metric_name  # fmt.metric_name in templates
 from ..journeys.surveys import METRICS
 from ..models import utcnow
 
-METRIC_NAMES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
 METRIC_HEADLINES = {
     "csat": "share of answers {top}–{high}",
     "nps": "% promoters − % detractors",
     "ces": "share of answers {top}–{high}",
 }
+# As the emails and the API's descriptions write them (``analytics.figures``); templates say ``fmt.headline``.
+headline = headline_text
+_number = number_text
+
 BAND_LABELS = {"healthy": "Healthy", "at_risk": "At risk", "hurting": "Hurting", "no_data": "No answers"}
 CHANNEL_LABELS = {"in_store": "In store", "app": "App", "web": "Web", "email": "Email", "phone": "Phone",
                   "chat": "Chat", "social": "Social"}
@@ -24,23 +29,6 @@ FOLLOW_UP_POLICY_LABELS = {"low_scores": "Every comment and every low score",
                            "comments": "Only answers with a comment"}
 
 
-def _number(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def headline(metric: str, score: float | None) -> str:
-    """``82.5%`` for CSAT and CES, ``+12`` for NPS, an em dash without answers."""
-    if score is None:
-        return "—"
-    if metric == "nps":
-        sign = "+" if score > 0 else ("−" if score < 0 else "")
-        return f"{sign}{_number(abs(score))}"
-    return f"{_number(score)}%"
-
-
-def metric_name(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric.upper())
 
 
 def metric_scale(metric: str) -> str:

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 
 from ..alerts.rules import touchpoint_alerts
 from ..analytics import journey_map
+from ..analytics.figures import band_for
 from ..analytics.touchpoint_metrics import touchpoint_metrics
 from ..collection import tokens as links
 from ..collection.responses import recent_responses
@@ -29,7 +30,7 @@ def _page(touchpoint: Touchpoint, form: EmailLinksForm, generated: dict | None =
         "console/touchpoint.html",
         touchpoint=touchpoint,
         survey=touchpoint.survey,
-        station=journey_map.touchpoint_station(touchpoint),
+        band=band_for(metrics.metric, metrics.figures.score),
         window_days=journey_map.WINDOW.days,
         metrics=metrics,
         chart=trend_chart(metrics),

@@ -14,21 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Response, ResponseRollup
+from .counting import sentiment_of
 
 COLUMNS = ("touchpoint_id", "day", "source", "metric", "score", "sentiment")
 
-# The answers' columns the rollup's columns are counted from ("day" is the part-day's own).
+# The answers' columns the rollup's columns are counted from ("day" is the part-day's own;
+# "sentiment" is grouped by its two columns and named by ``counting.sentiment_of``, the one rule).
 _ANSWER_COLUMNS = {
-    "touchpoint_id": Response.touchpoint_id,
-    "source": Response.source,
-    "metric": Response.metric,
-    "score": Response.score,
-    "sentiment": case((Response.sentiment_status == "scored", func.coalesce(Response.sentiment_label, "")),
-                      else_=""),
+    "touchpoint_id": (Response.touchpoint_id,),
+    "source": (Response.source,),
+    "metric": (Response.metric,),
+    "score": (Response.score,),
+    "sentiment": (Response.sentiment_status, Response.sentiment_label),
 }
 
 
@@ -94,7 +95,7 @@ def _from_rollups(ids, days: tuple[date, date], by, source, metric) -> Counter:
 
 def _from_answers(ids, part: PartDay, by, source, metric) -> Counter:
     grouped = [name for name in by if name != "day"]
-    columns = [_ANSWER_COLUMNS[name] for name in grouped]
+    columns = [column for name in grouped for column in _ANSWER_COLUMNS[name]]
     conditions = [Response.touchpoint_id.in_(ids), Response.created_at >= part.start,
                   Response.created_at <= part.end if part.closed else Response.created_at < part.end]
     if source:
@@ -103,7 +104,9 @@ def _from_answers(ids, part: PartDay, by, source, metric) -> Counter:
         conditions.append(Response.metric == metric)
     counts: Counter = Counter()
     for row in db.session.execute(select(*columns, func.count()).where(*conditions).group_by(*columns)):
-        values = dict(zip(grouped, row[:-1], strict=True))
+        found = iter(row[:-1])
+        values = {name: sentiment_of(next(found), next(found)) if name == "sentiment" else next(found)
+                  for name in grouped}
         values["day"] = part.day
         counts[tuple(values[name] for name in by)] += row[-1]
     return counts

@@ -19,12 +19,11 @@ import re
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
-import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.metrics import silhouette_score
+# scikit-learn (and the NumPy and SciPy it brings) is imported where the themes are found, not
+# here: the app imports this module in every process, and the import costs most of a second
+# that a web worker, which never finds themes, would pay at each start.
 
 TOPIC, LANGUAGE = "topic", "language"
 KINDS = (TOPIC, LANGUAGE)
@@ -45,10 +44,17 @@ SEED = 0
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 # scikit-learn's English list, and the contractions and fillers it lacks: without them
 # "didn't work" and "just" are the strongest terms of half the topics.
-STOP_WORDS = ENGLISH_STOP_WORDS | frozenset("""
+_MORE_STOP_WORDS = frozenset("""
     didn't don't doesn't wasn't weren't isn't aren't hasn't haven't hadn't can't couldn't won't wouldn't
     shouldn't i'm i've i'd i'll it's that's there's they're you're we're we've let's just really got get
     getting like did does said told way also ok okay bit lot thing things""".split())
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS | _MORE_STOP_WORDS
 # Letters of scripts other than Latin: a comment mostly in them is not English, whatever else is known.
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00aa\u00b5\u00ba\u00c0-\u024f\u1e00-\u1eff]")
@@ -128,7 +134,7 @@ def terms_of(text: str) -> list[str]:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower().replace("’", "'")) if len(w) > 1 and w not in STOP_WORDS]
+    return [w for w in _WORD.findall(text.lower().replace("’", "'")) if len(w) > 1 and w not in stop_words()]
 
 
 def _stem(word: str) -> str:
@@ -147,6 +153,10 @@ def _mostly_not_latin(text: str) -> bool:
 
 
 def _topics(comments: list[Comment], max_themes: int, least: int) -> tuple[list[Group], list[int]]:
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     ids = [c.id for c in comments]
     if max_themes < 2 or len(comments) < 2 * least:
         return [], ids
@@ -185,9 +195,13 @@ def _topics(comments: list[Comment], max_themes: int, least: int) -> tuple[list[
     return groups, unthemed
 
 
-def _best_model(matrix, most: int) -> NMF | None:
+def _best_model(matrix, most: int):
     """NMF with the number of topics (2 to ``most``) whose comments sit best in their own topic
     (the cosine silhouette); None when no number gives two topics."""
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import silhouette_score
+
     best, best_score = None, -2.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -217,7 +231,7 @@ class _Labeller:
         for comment in comments:
             # Every word, stop words too, so that a phrase reads as written: "waiting for my refund".
             written = _WORD.findall(comment.text.lower().replace("’", "'"))
-            kept = [(i, _stem(w)) for i, w in enumerate(written) if len(w) > 1 and w not in STOP_WORDS]
+            kept = [(i, _stem(w)) for i, w in enumerate(written) if len(w) > 1 and w not in stop_words()]
             phrases = set()
             for size in (1, 2, 3):
                 for start in range(len(kept) - size + 1):
@@ -231,6 +245,8 @@ class _Labeller:
             self.frequency.update(phrases)
 
     def label(self, ids: set[int], weights, features) -> tuple[str, list[str]]:
+        import numpy as np
+
         inside = Counter()
         for comment_id in ids:
             inside.update(self.phrases[comment_id])
